@@ -1,0 +1,13 @@
+/*
+ * rmemu/rmemu.h: the whole public API of librmemu.
+ */
+#ifndef RMEMU_RMEMU_H
+#define RMEMU_RMEMU_H
+
+#include <rmemu/error.h>
+#include <rmemu/alloc.h>
+#include <rmemu/model.h>
+
+#define RMEMU_VERSION_STRING "0.1.0"
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * model_internal.h: the model's objects, shared by model.c and the parts of
+ * rmemu that look inside the model (the invariant checker, tests).
+ */
+#ifndef RMEMU_MODEL_INTERNAL_H
+#define RMEMU_MODEL_INTERNAL_H
+
+#include <stdbool.h>
+
+#include <rmemu/model.h>
+
+#include "captable.h"
+#include "layout.h"
+#include "pagestore.h"
+#include "placement.h"
+
+typedef enum { DS_RAM, DS_ROM, DS_MANAGED } ds_kind_t;
+
+struct rm;
+
+struct ds {
+	ds_kind_t kind;
+	uint64_t size;              /* page-rounded */
+	uint64_t cap;
+	/*
+	 * The alignment (log2) of the backing store's address, which caps the
+	 * alignment core tries when placing a region. RAM is allocated
+	 * naturally aligned; a managed dataspace's backing address is 0.
+	 */
+	unsigned src_align_log2;
+	bool writeable;
+	pagestore_t pages;          /* RAM and ROM content */
+	struct rm *rm;              /* for a managed dataspace: its region map */
+	plc_block_t *regions;       /* the regions that attach this dataspace */
+	struct ds *prev, *next;     /* the model's list of RAM and ROM dataspaces */
+};
+
+struct faulter {
+	rme_fault_type_t type;
+	uint64_t addr;
+};
+
+struct rm {
+	uint64_t cap;
+	struct ds ds;               /* the managed dataspace (kind DS_MANAGED) */
+	plc_t map;
+	uint64_t base, size;        /* the range the map covers */
+	bool has_handler;
+	bool is_env;
+	bool internal;              /* part of the layout (stack area, linker area): uncharged */
+	uint64_t visit;             /* stamp of the last cycle search that reached this map */
+	struct faulter *faulters;   /* FIFO of blocked faulters, oldest first */
+	uint64_t nfaulters, faulters_cap;
+	struct rme_model *model;
+	struct rm *prev, *next;     /* the model's list of region maps */
+};
+
+struct rme_model {
+	rme_model_config_t cfg;
+	const rme_allocator_t *alloc;
+	layout_t layout;
+	captable_t caps;
+	rme_quota_t quota;
+	struct rm *env;
+	struct rm *rms;
+	struct ds *dss;
+	uint64_t visit_stamp;       /* for cycle searches */
+};
+
+/* The base-linux flavour: Region_map_mmap's rules instead of core's. */
+static inline bool
+model_is_linux(const struct rme_model *m)
+{
+	return m->cfg.kernel == RME_KERNEL_LINUX;
+}
+
+#endif

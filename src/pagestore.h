@@ -1,0 +1,42 @@
+/*
+ * pagestore.h: the content of a dataspace, stored sparsely.
+ *
+ * Only pages that were written hold host memory; every other page reads as
+ * zeros. So a model of gigabytes of dataspaces stays small. Pages are found
+ * through an open-addressing hash table keyed by page index.
+ */
+#ifndef RMEMU_PAGESTORE_H
+#define RMEMU_PAGESTORE_H
+
+#include <stdint.h>
+
+#include <rmemu/alloc.h>
+#include <rmemu/error.h>
+
+typedef struct pagestore {
+	struct ps_slot *slots;  /* capacity slots, a power of two, or NULL */
+	uint64_t capacity;
+	uint64_t count;         /* pages held */
+	const rme_allocator_t *alloc;
+} pagestore_t;
+
+void ps_init(pagestore_t *ps, const rme_allocator_t *alloc);
+void ps_fini(pagestore_t *ps);
+
+/* Copy len bytes at byte offset off into buf; absent pages read as zeros. */
+void ps_read(const pagestore_t *ps, uint64_t off, void *buf, uint64_t len);
+
+/* Write len bytes at off. Either all of it is written or, on HOST_NO_MEMORY, none. */
+rme_err_t ps_write(pagestore_t *ps, uint64_t off, const void *buf, uint64_t len);
+
+/* Make [off, off+len) read as zeros again, giving back whole pages. */
+void ps_zero(pagestore_t *ps, uint64_t off, uint64_t len);
+
+/* Pages that hold host memory. */
+static inline uint64_t
+ps_pages(const pagestore_t *ps)
+{
+	return ps->count;
+}
+
+#endif

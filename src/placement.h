@@ -1,0 +1,114 @@
+/*
+ * placement.h: the address allocator behind every region map, built to
+ * choose exactly the addresses that Genode's core chooses.
+ *
+ * Core places regions with Allocator_avl: an AVL tree of free and used
+ * blocks in which every node knows the largest free block below it. Its
+ * "best fit" search is not a global best fit: the answer depends on the
+ * shape of the tree, which depends on the exact history of inserts and
+ * removes, and on node fields that core updates lazily. To return the same
+ * addresses, this module keeps the same tree shape and the same update
+ * order, step for step; the comments in placement.c say where that matters.
+ *
+ * It also keeps count of core's metadata slab (the Tslab the blocks live
+ * in), so that the quota effect of growing it comes out as core's does.
+ */
+#ifndef RMEMU_PLACEMENT_H
+#define RMEMU_PLACEMENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rmemu/alloc.h>
+#include <rmemu/error.h>
+
+struct ds;
+struct rm;
+
+/* What a used block records about its region (core's Rm_region). */
+struct plc_region {
+	struct ds *ds;                 /* NULL: reserved (its dataspace is gone) */
+	struct rm *owner;              /* the region map the region is in */
+	uint64_t offset;
+	struct plc_block *ds_prev;     /* the dataspace's list of its regions */
+	struct plc_block *ds_next;
+	bool write, exec;
+};
+
+typedef struct plc_block {
+	struct plc_block *child[2];
+	struct plc_block *parent;
+	uint64_t addr, size;
+	uint64_t max_avail;            /* largest free block in this subtree, as core keeps it */
+	unsigned char depth;
+	bool used;
+	struct plc_region region;      /* meaningful for used blocks only */
+} plc_block_t;
+
+/*
+ * The metadata slab's quota hooks: grow charges one slab block to the PD
+ * (returning OUT_OF_RAM or OUT_OF_CAPS when it cannot), shrink returns one.
+ */
+typedef struct plc_slab_hooks {
+	rme_err_t (*grow)(void *ctx);
+	void (*shrink)(void *ctx);
+	void *ctx;
+} plc_slab_hooks_t;
+
+typedef struct plc {
+	plc_block_t root;              /* sentinel: the tree hangs off root.child[0] */
+	uint64_t word_mask;            /* 0xffffffff on 32-bit targets, else ~0 */
+	const rme_allocator_t *alloc;
+	plc_block_t *spare;            /* host memory for nodes, taken before any change */
+	unsigned spare_count;
+	uint64_t blocks;               /* blocks in the tree */
+	/* core's Slab bookkeeping */
+	plc_slab_hooks_t hooks;
+	uint64_t slab_entries_avail;
+	uint64_t slab_blocks;
+} plc_t;
+
+void plc_init(plc_t *p, const rme_allocator_t *alloc, uint64_t word_mask,
+              const plc_slab_hooks_t *hooks);
+
+/* Free every node; the slab's extra blocks are given back through shrink. */
+void plc_fini(plc_t *p);
+
+/* Make sure n nodes of host memory are at hand, so the next step cannot fail for lack of it. */
+rme_err_t plc_reserve(plc_t *p, unsigned n);
+
+/* Give back spare nodes beyond what the next operation could need. */
+void plc_trim(plc_t *p);
+
+/*
+ * The allocator's operations, as core's Allocator_avl has them. Each needs
+ * plc_reserve(p, PLC_NODES_PER_OP) first. Errors: DENIED (no room, or a
+ * conflict), OUT_OF_RAM / OUT_OF_CAPS (the metadata slab could not grow).
+ */
+enum { PLC_NODES_PER_OP = 3 };
+rme_err_t plc_add_range(plc_t *p, uint64_t addr, uint64_t size);
+rme_err_t plc_alloc_aligned(plc_t *p, uint64_t size, unsigned align_log2,
+                            plc_block_t **out);
+rme_err_t plc_alloc_addr(plc_t *p, uint64_t size, uint64_t addr, plc_block_t **out);
+void plc_free(plc_t *p, uint64_t addr);
+
+/* The used block that contains addr, or NULL (core's Allocator_avl_tpl::metadata). */
+plc_block_t *plc_used_at(const plc_t *p, uint64_t addr);
+
+/* The first block in address order, and the next one. */
+plc_block_t *plc_first(const plc_t *p);
+plc_block_t *plc_next(const plc_block_t *b);
+
+/*
+ * Check the tree: order, parent links, depths, no overlap, free blocks
+ * coalesced, and the max_avail fields within what core guarantees.
+ * Returns 0, or -1 with a description in msg. If stale_out is given, it
+ * receives the number of blocks whose max_avail core has let go stale.
+ */
+int plc_check(const plc_t *p, char *msg, size_t msglen, uint64_t *stale_out);
+
+/* The tree's height, for tests and statistics. */
+unsigned plc_height(const plc_t *p);
+
+#endif

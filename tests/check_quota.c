@@ -1,0 +1,395 @@
+/*
+ * check_quota.c: RAM and capability quota (R7 and §3.2): what RAM
+ * dataspaces, region maps and their metadata cost, what comes back, and
+ * that every failure, of quota or of host memory, leaves the model as it was.
+ */
+#include <string.h>
+
+#include "testutil.h"
+
+#include "costs.h"
+
+static void
+quota_is(const rme_model_t *m, uint64_t ram, uint64_t caps)
+{
+	rme_quota_t q;
+
+	rme_quota(m, &q);
+	ck_assert_uint_eq(q.ram_used, ram);
+	ck_assert_uint_eq(q.cap_used, caps);
+}
+
+START_TEST(r7_ram_alloc_costs_rounded_size_and_a_cap)
+{
+	rme_model_t *m = tu_model(1 << 20, 10);
+	rme_cap_t ds;
+
+	ck_assert_ok(rme_ram_alloc(m, 1, &ds));
+	ck_assert_uint_eq(rme_ds_size(m, ds), 4096);
+	quota_is(m, 4096, 1);
+	ck_assert_ok(rme_ram_alloc(m, 8193, &ds));
+	ck_assert_uint_eq(rme_ds_size(m, ds), 12288);
+	quota_is(m, 16384, 2);
+	tu_check(m);
+	rme_model_destroy(m);
+}
+END_TEST
+
+START_TEST(r7_ram_alloc_needs_a_page_of_headroom)
+{
+	rme_model_t *m = tu_model(65536, 10);
+	rme_cap_t ds;
+
+	/* 60 KiB + 4 KiB headroom = exactly the quota */
+	ck_assert_err(rme_ram_alloc(m, 61441, &ds), RME_ERR_OUT_OF_RAM);
+	ck_assert_uint_eq(ds, 0);
+	quota_is(m, 0, 0);
+	ck_assert_ok(rme_ram_alloc(m, 61440, &ds));
+	quota_is(m, 61440, 1);
+	/* 4 KiB are left, but a page needs 8 KiB */
+	ck_assert_err(rme_ram_alloc(m, 1, &ds), RME_ERR_OUT_OF_RAM);
+	quota_is(m, 61440, 1);
+	/* a size whose rounding overflows */
+	ck_assert_err(rme_ram_alloc(m, UINT64_MAX, &ds), RME_ERR_OUT_OF_RAM);
+	rme_model_destroy(m);
+}
+END_TEST
+
+START_TEST(r7_ram_alloc_of_zero_is_denied)
+{
+	rme_model_t *m = tu_model(1 << 20, 10);
+	rme_cap_t ds;
+
+	ck_assert_err(rme_ram_alloc(m, 0, &ds), RME_ERR_DENIED);
+	quota_is(m, 0, 0);
+	rme_model_destroy(m);
+}
+END_TEST
+
+START_TEST(r7_caps_run_out_ram_is_checked_first)
+{
+	rme_model_t *m = tu_model(65536, 2);
+	rme_cap_t ds;
+
+	ck_assert_ok(rme_ram_alloc(m, 4096, &ds));
+	ck_assert_ok(rme_ram_alloc(m, 4096, &ds));
+	ck_assert_err(rme_ram_alloc(m, 4096, &ds), RME_ERR_OUT_OF_CAPS);
+	/* with both exhausted, core reports the RAM */
+	ck_assert_err(rme_ram_alloc(m, 60000, &ds), RME_ERR_OUT_OF_RAM);
+	quota_is(m, 8192, 2);
+	rme_model_destroy(m);
+}
+END_TEST
+
+START_TEST(r7_free_returns_both_and_ignores_foreign)
+{
+	rme_model_t *m = tu_model(1 << 20, 10);
+	rme_cap_t ds = tu_ram(m, 10000), rm = tu_rm(m, 4096), rom;
+
+	ck_assert_ok(rme_rom_create(m, NULL, 4096, &rom));
+	quota_is(m, 12288 + COST_RM_CREATE_RAM, 1 + COST_RM_CREATE_CAPS);
+	/* a managed dataspace, a ROM, a bogus capability: not RAM of this PD */
+	ck_assert_ok(rme_ram_free(m, rme_rm_dataspace(m, rm)));
+	ck_assert_ok(rme_ram_free(m, rom));
+	ck_assert_ok(rme_ram_free(m, 0xdeadbeef));
+	quota_is(m, 12288 + COST_RM_CREATE_RAM, 1 + COST_RM_CREATE_CAPS);
+	ck_assert_ok(rme_ram_free(m, ds));
+	quota_is(m, COST_RM_CREATE_RAM, COST_RM_CREATE_CAPS);
+	/* freeing twice is like freeing a foreign one */
+	ck_assert_ok(rme_ram_free(m, ds));
+	quota_is(m, COST_RM_CREATE_RAM, COST_RM_CREATE_CAPS);
+	ck_assert_uint_ne(rme_ds_size(m, rom), 0);
+	tu_check(m);
+	rme_model_destroy(m);
+}
+END_TEST
+
+START_TEST(rm_create_costs_and_destroy_returns)
+{
+	rme_model_t *m = tu_model(COST_RM_CREATE_RAM * 2 + 100, 3);
+	rme_cap_t a, b, c;
+
+	ck_assert_ok(rme_rm_create(m, 1 << 20, &a));
+	quota_is(m, COST_RM_CREATE_RAM, COST_RM_CREATE_CAPS);
+	ck_assert_ok(rme_rm_create(m, 1 << 20, &b));
+	ck_assert_err(rme_rm_create(m, 1 << 20, &c), RME_ERR_OUT_OF_RAM);
+	ck_assert_uint_eq(c, 0);
+	quota_is(m, 2 * COST_RM_CREATE_RAM, 2 * COST_RM_CREATE_CAPS);
+	ck_assert_ok(rme_rm_destroy(m, a));
+	ck_assert_ok(rme_rm_destroy(m, b));
+	quota_is(m, 0, 0);
+	/* a destroyed map's capabilities are dead */
+	ck_assert_err(rme_rm_destroy(m, a), RME_ERR_INVALID_ARGUMENT);
+	ck_assert_uint_eq(rme_rm_dataspace(m, a), 0);
+	rme_model_destroy(m);
+
+	m = tu_model(1 << 20, 1);
+	ck_assert_ok(rme_rm_create(m, 4096, &a));
+	ck_assert_err(rme_rm_create(m, 4096, &b), RME_ERR_OUT_OF_CAPS);
+	rme_model_destroy(m);
+}
+END_TEST
+
+/* Attach 4 KiB regions one after the other from address 0 until the slab grows. */
+static unsigned
+attach_until_slab_grows(rme_model_t *m, rme_cap_t rm, rme_cap_t ds, rme_err_t *last)
+{
+	rme_rm_info_t info;
+	unsigned n = 0;
+
+	for (;;) {
+		*last = tu_attach_at(m, rm, ds, (uint64_t)n * 4096, 0, 0, 1, NULL);
+		if (*last != RME_OK)
+			return n;
+		n++;
+		ck_assert_ok(rme_rm_info(m, rm, &info));
+		if (info.slab_blocks > 1)
+			return n;
+	}
+}
+
+START_TEST(metadata_slab_grows_at_core_threshold)
+{
+	rme_model_t *m = tu_model(1 << 20, 100);
+	rme_cap_t rm = tu_rm(m, 1 << 20), ds = tu_ram(m, 4096);
+	rme_err_t last;
+	unsigned n = attach_until_slab_grows(m, rm, ds, &last);
+
+	/*
+	 * The map's free range takes one entry of 59; each attach at the end of
+	 * the used part needs two entries up front and leaves one more in use.
+	 * The slab grows when an allocation finds no more than three free: the
+	 * 55th attach finds four for its first entry and three for its second.
+	 */
+	ck_assert_err(last, RME_OK);
+	ck_assert_uint_eq(n, 55);
+	quota_is(m, COST_RM_CREATE_RAM + 4096 + COST_MD_SLAB_RAM,
+	         COST_RM_CREATE_CAPS + 1 + COST_MD_SLAB_CAPS);
+	tu_check(m);
+
+	/* detaching everything keeps the slab block (core keeps up to two spare) */
+	for (unsigned i = 0; i < n; i++)
+		ck_assert_ok(rme_detach(m, rm, (uint64_t)i * 4096));
+	quota_is(m, COST_RM_CREATE_RAM + 4096 + COST_MD_SLAB_RAM,
+	         COST_RM_CREATE_CAPS + 1 + COST_MD_SLAB_CAPS);
+	/* destroying the map returns all of it */
+	ck_assert_ok(rme_rm_destroy(m, rm));
+	quota_is(m, 4096, 1);
+	tu_check(m);
+	rme_model_destroy(m);
+}
+END_TEST
+
+/* Everything a test can observe of a region map, to compare before and after. */
+struct rm_snapshot {
+	rme_quota_t quota;
+	rme_rm_info_t info;
+	rme_region_info_t regions[128];
+	unsigned n;
+};
+
+static int
+collect_region(void *ctx, const rme_region_info_t *r)
+{
+	struct rm_snapshot *s = ctx;
+	if (s->n < 128)
+		s->regions[s->n++] = *r;
+	return 0;
+}
+
+static void
+snapshot(const rme_model_t *m, rme_cap_t rm, struct rm_snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	rme_quota(m, &s->quota);
+	ck_assert_ok(rme_rm_info(m, rm, &s->info));
+	ck_assert_ok(rme_rm_regions(m, rm, collect_region, s));
+}
+
+static void
+same_snapshot(const struct rm_snapshot *a, const struct rm_snapshot *b)
+{
+	ck_assert_mem_eq(&a->quota, &b->quota, sizeof(a->quota));
+	ck_assert_mem_eq(&a->info, &b->info, sizeof(a->info));
+	ck_assert_uint_eq(a->n, b->n);
+	ck_assert_mem_eq(a->regions, b->regions, a->n * sizeof(*a->regions));
+}
+
+START_TEST(attach_out_of_metadata_quota_changes_nothing)
+{
+	/* exactly enough RAM for the map, the dataspace and its headroom */
+	static const struct { uint64_t ram, caps; rme_err_t err; } cases[] = {
+		{ COST_RM_CREATE_RAM + 4096 + 4096, 100, RME_ERR_OUT_OF_RAM },
+		{ 1 << 20, COST_RM_CREATE_CAPS + 1, RME_ERR_OUT_OF_CAPS },
+	};
+	for (unsigned i = 0; i < 2; i++) {
+		rme_model_t *m = tu_model(cases[i].ram, cases[i].caps);
+		rme_cap_t rm = tu_rm(m, 1 << 20), ds = tu_ram(m, 4096);
+		struct rm_snapshot before, after;
+		rme_err_t last;
+		unsigned n = attach_until_slab_grows(m, rm, ds, &last);
+
+		ck_assert_uint_eq(n, 54);
+		ck_assert_err(last, cases[i].err);
+		snapshot(m, rm, &before);
+		ck_assert_err(tu_attach_at(m, rm, ds, 54 * 4096, 0, 0, 1, NULL), cases[i].err);
+		ck_assert_err(rme_attach(m, rm, ds, NULL, NULL), cases[i].err);
+		snapshot(m, rm, &after);
+		same_snapshot(&before, &after);
+		ck_assert_uint_eq(after.info.regions, 54);
+		tu_check(m);
+		rme_model_destroy(m);
+	}
+}
+END_TEST
+
+START_TEST(teardown_returns_every_byte)
+{
+	rme_model_t *m = tu_model(256 << 20, 1000);
+	rme_cap_t rms[4], dss[32];
+	uint64_t seed = 42;
+
+	for (int i = 0; i < 4; i++)
+		rms[i] = tu_rm(m, 64 << 20);
+	for (int i = 0; i < 32; i++)
+		dss[i] = tu_ram(m, 4096 * (1 + tu_rand(&seed) % 16));
+	for (int i = 1; i < 4; i++)
+		(void)tu_attach_any(m, rms[i - 1], rme_rm_dataspace(m, rms[i]), 16 << 20, 1);
+	(void)tu_attach_any(m, rme_env(m), rme_rm_dataspace(m, rms[0]), 0, 1);
+	for (int i = 0; i < 400; i++)
+		(void)tu_attach_any(m, rms[i % 4], dss[i % 32], 0, 1);
+	tu_check(m);
+	for (int i = 0; i < 4; i++)
+		ck_assert_ok(rme_rm_destroy(m, rms[i]));
+	for (int i = 0; i < 32; i++)
+		ck_assert_ok(rme_ram_free(m, dss[i]));
+	/* the reserved region in env is the last thing held; it costs no quota */
+	quota_is(m, 0, 0);
+	tu_check(m);
+	rme_model_destroy(m);
+}
+END_TEST
+
+/* ---- Host allocation failures ------------------------------------------------------ */
+
+/* One kind of operation against a prepared model; returns its error. */
+typedef rme_err_t (*op_fn)(rme_model_t *m, rme_cap_t rm, rme_cap_t ds);
+
+static rme_err_t op_ram_alloc(rme_model_t *m, rme_cap_t rm, rme_cap_t ds)
+{ rme_cap_t c; (void)rm; (void)ds; return rme_ram_alloc(m, 4096, &c); }
+static rme_err_t op_rm_create(rme_model_t *m, rme_cap_t rm, rme_cap_t ds)
+{ rme_cap_t c; (void)rm; (void)ds; return rme_rm_create(m, 1 << 20, &c); }
+static rme_err_t op_attach(rme_model_t *m, rme_cap_t rm, rme_cap_t ds)
+{ return rme_attach(m, rm, ds, NULL, NULL); }
+static rme_err_t op_detach(rme_model_t *m, rme_cap_t rm, rme_cap_t ds)
+{ (void)ds; return rme_detach(m, rm, 0x3000); }
+static rme_err_t op_write(rme_model_t *m, rme_cap_t rm, rme_cap_t ds)
+{ rme_access_t a; (void)rm; (void)ds; return rme_write(m, 0x70003000, 1, &a); }
+
+START_TEST(host_allocation_failure_changes_nothing)
+{
+	static const op_fn ops[] = { op_ram_alloc, op_rm_create, op_attach, op_detach, op_write };
+	unsigned points = 0;
+
+	for (unsigned o = 0; o < sizeof(ops) / sizeof(*ops); o++) {
+		for (int persist = 0; persist < 2; persist++) {
+			for (uint64_t n = 1;; n++) {
+				rme_counting_allocator_t ca;
+				rme_model_config_t cfg;
+				struct rm_snapshot before, after;
+				rme_model_t *m;
+				rme_cap_t rm, ds;
+				rme_err_t err;
+
+				rme_counting_init(&ca, NULL);
+				rme_model_config_init(&cfg);
+				cfg.allocator = &ca.iface;
+				ck_assert_ok(rme_model_create(&cfg, &m));
+				rm = tu_rm(m, 1 << 20);
+				ds = tu_ram(m, 4096);
+				ck_assert_ok(tu_attach_at(m, rme_env(m), rme_rm_dataspace(m, rm),
+				                          0x70000000, 0, 0, 1, NULL));
+				ck_assert_ok(tu_attach_at(m, rm, ds, 0x3000, 0, 0, 1, NULL));
+				snapshot(m, rm, &before);
+
+				rme_counting_fail(&ca, n, persist);
+				err = ops[o](m, rm, ds);
+				rme_counting_fail(&ca, 0, 0);
+				if (err == RME_OK) {
+					tu_check(m);
+					rme_model_destroy(m);
+					ck_assert_uint_eq(ca.live_bytes, 0);
+					break;
+				}
+				points++;
+				ck_assert_err(err, RME_ERR_HOST_NO_MEMORY);
+				snapshot(m, rm, &after);
+				same_snapshot(&before, &after);
+				tu_check(m);
+				rme_model_destroy(m);
+				ck_assert_uint_eq(ca.live_bytes, 0);
+				ck_assert_uint_eq(ca.live_blocks, 0);
+			}
+		}
+	}
+	/* the loop must have met failures, or it proved nothing */
+	ck_assert_uint_gt(points, 5);
+}
+END_TEST
+
+START_TEST(model_create_survives_allocation_failure)
+{
+	for (uint64_t n = 1;; n++) {
+		rme_counting_allocator_t ca;
+		rme_model_config_t cfg;
+		rme_model_t *m = NULL;
+		rme_err_t err;
+
+		rme_counting_init(&ca, NULL);
+		rme_model_config_init(&cfg);
+		cfg.allocator = &ca.iface;
+		rme_counting_fail(&ca, n, 0);
+		err = rme_model_create(&cfg, &m);
+		if (err == RME_OK) {
+			ck_assert_uint_gt(n, 1);
+			rme_model_destroy(m);
+			ck_assert_uint_eq(ca.live_bytes, 0);
+			break;
+		}
+		ck_assert_err(err, RME_ERR_HOST_NO_MEMORY);
+		ck_assert_ptr_null(m);
+		ck_assert_uint_eq(ca.live_bytes, 0);
+	}
+}
+END_TEST
+
+static Suite *
+quota_suite(void)
+{
+	Suite *s = suite_create("quota");
+	TCase *r7 = tcase_create("R7_ram"), *rm = tcase_create("region_maps"),
+	      *fail = tcase_create("failures");
+
+	tcase_add_test(r7, r7_ram_alloc_costs_rounded_size_and_a_cap);
+	tcase_add_test(r7, r7_ram_alloc_needs_a_page_of_headroom);
+	tcase_add_test(r7, r7_ram_alloc_of_zero_is_denied);
+	tcase_add_test(r7, r7_caps_run_out_ram_is_checked_first);
+	tcase_add_test(r7, r7_free_returns_both_and_ignores_foreign);
+	tcase_add_test(rm, rm_create_costs_and_destroy_returns);
+	tcase_add_test(rm, metadata_slab_grows_at_core_threshold);
+	tcase_add_test(rm, attach_out_of_metadata_quota_changes_nothing);
+	tcase_add_test(rm, teardown_returns_every_byte);
+	tcase_add_test(fail, host_allocation_failure_changes_nothing);
+	tcase_add_test(fail, model_create_survives_allocation_failure);
+	tcase_set_timeout(fail, 60);
+	suite_add_tcase(s, r7);
+	suite_add_tcase(s, rm);
+	suite_add_tcase(s, fail);
+	return s;
+}
+
+int
+main(void)
+{
+	return tu_run(quota_suite());
+}
