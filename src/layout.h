@@ -32,7 +32,9 @@ enum {
 	 * x86_64 take a little under 1 MiB); the free space after it up to the
 	 * linker area is what matters for conflicts.
 	 */
-	LAYOUT_LDSO_SIZE = 0xd0000
+	LAYOUT_LDSO_SIZE = 0xd0000,
+	/* base-linux: the component binary's segments at the link address (an inference) */
+	LAYOUT_LINUX_BINARY_SIZE = 0x100000
 };
 
 /* Pd_session::LINKER_AREA_SIZE of a Genode release (YYMM). */

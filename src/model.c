@@ -60,10 +60,23 @@ quota_refund(rme_model_t *m, uint64_t ram, uint64_t caps)
 	m->quota.cap_used -= caps;
 }
 
+/*
+ * Region metadata lives in core's slab; on base-linux the region maps are
+ * the process's own (Region_map_mmap) and their metadata costs core nothing.
+ */
+static bool
+slab_charged(const rme_model_t *m)
+{
+	return !model_is_linux(m);
+}
+
 static rme_err_t
 slab_grow(void *ctx)
 {
 	struct rm *rm = ctx;
+
+	if (!slab_charged(rm->model))
+		return RME_OK;
 	return quota_charge(rm->model, COST_MD_SLAB_RAM, COST_MD_SLAB_CAPS);
 }
 
@@ -71,7 +84,9 @@ static void
 slab_shrink(void *ctx)
 {
 	struct rm *rm = ctx;
-	quota_refund(rm->model, COST_MD_SLAB_RAM, COST_MD_SLAB_CAPS);
+
+	if (slab_charged(rm->model))
+		quota_refund(rm->model, COST_MD_SLAB_RAM, COST_MD_SLAB_CAPS);
 }
 
 void
@@ -218,7 +233,7 @@ attach_layout_regions(rme_model_t *m)
 		{ LAYOUT_LINKER_AREA_BASE, layout_linker_area_size(m->cfg.genode_release), true },
 	};
 	unsigned nareas = model_is_linux(m) ? 1 : 2;   /* base-linux reserves only the stack area */
-	struct ds *ldso;
+	struct ds *ldso, *binary;
 	rme_err_t err;
 
 	for (unsigned i = 0; i < nareas; i++) {
@@ -232,8 +247,13 @@ attach_layout_regions(rme_model_t *m)
 		if ((err = rme_attach(m, m->env->cap, area->ds.cap, &attr, NULL)) != RME_OK)
 			return err;
 	}
-	if (model_is_linux(m))
-		return RME_OK;
+	if (model_is_linux(m)) {
+		/* on base-linux the binary itself is mapped at its link address */
+		rme_attr_t text = { .use_at = 1, .at = LAYOUT_LINKER_AREA_BASE, .executable = 1 };
+		if ((err = ds_new(m, DS_ROM, LAYOUT_LINUX_BINARY_SIZE, &binary)) != RME_OK)
+			return err;
+		return rme_attach(m, m->env->cap, binary->cap, &text, NULL);
+	}
 	if ((err = ds_new(m, DS_ROM, LAYOUT_LDSO_SIZE, &ldso)) != RME_OK)
 		return err;
 	rme_attr_t text = { .use_at = 1, .at = LAYOUT_LDSO_BASE, .executable = 1 };
@@ -1098,7 +1118,9 @@ rme_model_check(const rme_model_t *m, char *msg, size_t msglen)
 			covered += b->size;
 			if (!b->used || !ds)
 				continue;
-			if (b->region.offset + b->size > ds->size)
+			/* base-linux maps whole pages of a dataspace whose size it keeps unrounded */
+			if (b->region.offset + b->size > ds->size &&
+			    !(model_is_linux(m) && b->region.offset + b->size - ds->size < RME_PAGE_SIZE))
 				return check_fail(msg, msglen, "a region reaches beyond its dataspace");
 			/* the region must be on its dataspace's list */
 			const plc_block_t *r = ds->regions;
@@ -1113,7 +1135,7 @@ rme_model_check(const rme_model_t *m, char *msg, size_t msglen)
 			ram += COST_RM_CREATE_RAM;
 			caps += COST_RM_CREATE_CAPS;
 		}
-		if (rm->map.slab_blocks > 1) {
+		if (rm->map.slab_blocks > 1 && slab_charged(m)) {
 			ram += (rm->map.slab_blocks - 1) * (uint64_t)COST_MD_SLAB_RAM;
 			caps += (rm->map.slab_blocks - 1) * (uint64_t)COST_MD_SLAB_CAPS;
 		}
