@@ -244,6 +244,7 @@ attach_layout_regions(rme_model_t *m)
 		if ((err = rm_new(m, 0, areas[i].size, &area)) != RME_OK)
 			return err;
 		area->internal = true;
+		area->ds.internal = true;
 		if ((err = rme_attach(m, m->env->cap, area->ds.cap, &attr, NULL)) != RME_OK)
 			return err;
 	}
@@ -252,10 +253,12 @@ attach_layout_regions(rme_model_t *m)
 		rme_attr_t text = { .use_at = 1, .at = LAYOUT_LINKER_AREA_BASE, .executable = 1 };
 		if ((err = ds_new(m, DS_ROM, LAYOUT_LINUX_BINARY_SIZE, &binary)) != RME_OK)
 			return err;
+		binary->internal = true;
 		return rme_attach(m, m->env->cap, binary->cap, &text, NULL);
 	}
 	if ((err = ds_new(m, DS_ROM, LAYOUT_LDSO_SIZE, &ldso)) != RME_OK)
 		return err;
+	ldso->internal = true;
 	rme_attr_t text = { .use_at = 1, .at = LAYOUT_LDSO_BASE, .executable = 1 };
 	return rme_attach(m, m->env->cap, ldso->cap, &text, NULL);
 }
@@ -1085,6 +1088,78 @@ rme_rm_regions(const rme_model_t *m, rme_cap_t cap,
 			break;
 	}
 	return RME_OK;
+}
+
+/* A region the initial layout put there (a reserved one never is). */
+static bool
+layout_region(const plc_block_t *b)
+{
+	return b->region.ds && b->region.ds->internal;
+}
+
+void
+rme_model_stats(const rme_model_t *m, rme_model_stats_t *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!m)
+		return;
+	for (const struct rm *rm = m->rms; rm; rm = rm->next) {
+		if (!rm->internal)
+			out->region_maps++;
+		for (const plc_block_t *b = plc_first(&rm->map); b; b = plc_next(b))
+			if (b->used && !layout_region(b))
+				out->regions++;
+	}
+	for (const struct ds *ds = m->dss; ds; ds = ds->next) {
+		if (!ds->internal)
+			out->dataspaces++;
+		out->content_pages += ps_pages(&ds->pages);
+	}
+}
+
+void
+rme_model_teardown(rme_model_t *m)
+{
+	struct rm *rm, *next_rm;
+	struct ds *ds, *next_ds;
+
+	if (!m)
+		return;
+	/*
+	 * Detach first, so that no region is left reserved; a detach takes no
+	 * host memory (the block it frees feeds the merge). The layout maps keep
+	 * their own regions.
+	 */
+	for (rm = m->rms; rm; rm = rm->next) {
+		plc_block_t *b = plc_first(&rm->map);
+		while (b) {
+			plc_block_t *next = plc_next(b);
+			if (b->used && !layout_region(b)) {
+				uint64_t addr = b->addr;
+				region_unlink(b);
+				plc_free(&rm->map, addr);
+				/* the free block now covering addr is followed by the next one */
+				next = plc_next(plc_block_at(&rm->map, addr));
+			}
+			b = next;
+		}
+		plc_trim(&rm->map);
+	}
+	for (rm = m->rms; rm; rm = next_rm) {
+		next_rm = rm->next;
+		if (!rm->internal) {
+			quota_refund(m, COST_RM_CREATE_RAM, COST_RM_CREATE_CAPS);
+			rm_delete(m, rm, true);
+		}
+	}
+	for (ds = m->dss; ds; ds = next_ds) {
+		next_ds = ds->next;
+		if (ds->internal)
+			continue;
+		if (ds->kind == DS_RAM)
+			quota_refund(m, ds->size, COST_RAM_ALLOC_CAPS);
+		ds_delete(m, ds, true);
+	}
 }
 
 static rme_err_t

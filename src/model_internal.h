@@ -29,6 +29,7 @@ struct ds {
 	 */
 	unsigned src_align_log2;
 	bool writeable;
+	bool internal;              /* part of the initial layout (ld.lib.so, the layout maps' dataspaces) */
 	pagestore_t pages;          /* RAM and ROM content */
 	struct rm *rm;              /* for a managed dataspace: its region map */
 	plc_block_t *regions;       /* the regions that attach this dataspace */

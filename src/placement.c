@@ -512,6 +512,12 @@ plc_used_at(const plc_t *p, uint64_t addr)
 }
 
 plc_block_t *
+plc_block_at(const plc_t *p, uint64_t addr)
+{
+	return find_by_address(p, addr, 0, false);
+}
+
+plc_block_t *
 plc_first(const plc_t *p)
 {
 	plc_block_t *b = p->root.child[LEFT];

@@ -96,6 +96,9 @@ void plc_free(plc_t *p, uint64_t addr);
 /* The used block that contains addr, or NULL (core's Allocator_avl_tpl::metadata). */
 plc_block_t *plc_used_at(const plc_t *p, uint64_t addr);
 
+/* The block, free or used, that contains addr, or NULL. */
+plc_block_t *plc_block_at(const plc_t *p, uint64_t addr);
+
 /* The first block in address order, and the next one. */
 plc_block_t *plc_first(const plc_t *p);
 plc_block_t *plc_next(const plc_block_t *b);

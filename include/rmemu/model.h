@@ -247,6 +247,22 @@ RME_EXPORT rme_err_t rme_rm_regions(const rme_model_t *model, rme_cap_t rm,
                                     int (*fn)(void *ctx, const rme_region_info_t *r),
                                     void *ctx);
 
+typedef struct rme_model_stats {
+	uint64_t dataspaces;     /* RAM and ROM dataspaces, the layout's own not counted */
+	uint64_t region_maps;    /* created region maps (env and the layout's not counted) */
+	uint64_t regions;        /* regions in all region maps, the layout's own not counted */
+	uint64_t content_pages;  /* pages of dataspace content held in host memory */
+} rme_model_stats_t;
+
+RME_EXPORT void rme_model_stats(const rme_model_t *model, rme_model_stats_t *out);
+
+/*
+ * Remove everything that is not part of the initial layout: detach every
+ * region, destroy every created region map, free every dataspace. Quota
+ * comes back as each piece goes. Cannot fail.
+ */
+RME_EXPORT void rme_model_teardown(rme_model_t *model);
+
 /*
  * Check every internal structure of the model: the placement trees, the
  * regions against their dataspaces, the quota against what is held.

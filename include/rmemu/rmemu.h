@@ -7,6 +7,8 @@
 #include <rmemu/error.h>
 #include <rmemu/alloc.h>
 #include <rmemu/model.h>
+#include <rmemu/replay.h>
+#include <rmemu/trace.h>
 
 #define RMEMU_VERSION_STRING "0.1.0"
 

@@ -6,6 +6,18 @@
 
 #include <rmemu/rmemu.h>
 
+#include "cli.h"
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "replay", cmd_replay, "replay traces against the model and compare the results" },
+	{ "check", cmd_check, "parse traces and report errors, without replaying" },
+	{ "fmt", cmd_fmt, "print a trace in canonical form" },
+};
+
 static void
 usage(FILE *out)
 {
@@ -17,10 +29,11 @@ usage(FILE *out)
 	      "  -h, --help     show this help and exit\n"
 	      "  -V, --version  show the version and exit\n"
 	      "\n"
-	      "Commands:\n"
-	      "  help           show this help\n"
-	      "\n"
-	      "Exit status: 0 on success, 1 when a check fails, 2 on bad usage or input.\n",
+	      "Commands:\n", out);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fputs("\n'rmemu COMMAND --help' describes a command; rmemu(1) and rmemu-trace(5) have more.\n"
+	      "Exit status: 0 on success, 1 when a result or check differs, 2 on bad usage or input.\n",
 	      out);
 }
 
@@ -31,7 +44,7 @@ main(int argc, char **argv)
 
 	if (argc < 2) {
 		usage(stderr);
-		return 2;
+		return EXIT_USAGE;
 	}
 	cmd = argv[1];
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
@@ -42,6 +55,9 @@ main(int argc, char **argv)
 		printf("rmemu %s\n", RMEMU_VERSION_STRING);
 		return 0;
 	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
 	fprintf(stderr, "rmemu: unknown command '%s' (see 'rmemu --help')\n", cmd);
-	return 2;
+	return EXIT_USAGE;
 }

@@ -1,0 +1,62 @@
+/*
+ * rmemu/replay.h: replaying a parsed trace against a fresh model.
+ *
+ * The replay executes every operation, writes its actual result into the
+ * trace (so rme_trace_print(trace, 1, ...) gives the canonical trace with
+ * results), compares it with the expected result, and reports each
+ * divergence through a callback.
+ */
+#ifndef RMEMU_REPLAY_H
+#define RMEMU_REPLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rmemu/model.h>
+#include <rmemu/trace.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct rme_replay_options {
+	int keep_going;     /* go on after a divergence (default: stop at the first) */
+	int teardown;       /* at the end, remove everything the trace left and check it is all back */
+	int check;          /* run the model's invariant checker after every operation */
+	const rme_allocator_t *allocator; /* the model's metadata; NULL: malloc */
+	/* called with the number of operations done so far, every 65536 operations */
+	void (*progress)(void *ctx, size_t done, size_t total);
+	void *progress_ctx;
+} rme_replay_options_t;
+
+typedef struct rme_replay_report {
+	size_t operations;          /* operations executed */
+	size_t divergences;         /* results or checks that differ from the trace */
+	size_t stopped_at_line;     /* the line of the divergence that stopped the replay, or 0 */
+	rme_quota_t quota;          /* at the end; ram_used and cap_used relative to the start */
+	int torn_down;              /* the teardown ran */
+	int leak_free;              /* after teardown: every resource is back */
+	char leak_msg[256];         /* if not leak-free: what is left */
+} rme_replay_report_t;
+
+/*
+ * A divergence: line in the trace, and a message like "expected 0x1000,
+ * got error REGION_CONFLICT". Also used for the invariant checker's reports.
+ */
+typedef void (*rme_replay_diag_fn)(void *ctx, size_t line, const char *msg);
+
+/*
+ * Replay trace. Returns RME_OK when the replay ran (divergences or not: see
+ * the report), RME_ERR_UNSUPPORTED when the trace uses something this build
+ * cannot replay (diag says what and where), or an error when the model
+ * could not be set up (INVALID_ARGUMENT for an impossible configuration,
+ * HOST_NO_MEMORY).
+ */
+RME_EXPORT RME_NODISCARD rme_err_t
+rme_replay(rme_trace_t *trace, const rme_replay_options_t *options,
+           rme_replay_report_t *report, rme_replay_diag_fn diag, void *diag_ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

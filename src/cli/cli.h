@@ -1,0 +1,24 @@
+/*
+ * cli.h: what the rmemu command's files share.
+ */
+#ifndef RMEMU_CLI_H
+#define RMEMU_CLI_H
+
+#include <stddef.h>
+
+enum { EXIT_OK = 0, EXIT_DIVERGED = 1, EXIT_USAGE = 2 };
+
+int cmd_replay(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_fmt(int argc, char **argv);
+
+/*
+ * Read a whole file ("-" is standard input) into a buffer the caller frees.
+ * On failure prints a message naming the file and returns -1.
+ */
+int cli_read_file(const char *path, char **text, size_t *len);
+
+/* The canonical trace printer's write callback for a FILE *. */
+void cli_write_file(void *ctx, const char *buf, size_t len);
+
+#endif

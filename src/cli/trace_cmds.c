@@ -1,0 +1,246 @@
+/*
+ * trace_cmds.c: the subcommands that work on traces: replay, check, fmt.
+ */
+/* getopt_long, clock_gettime and isatty are GNU and POSIX, not C11 */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rmemu/rmemu.h>
+
+#include "cli.h"
+
+/* A parsed trace with the text it came from, for one file on the command line. */
+struct loaded {
+	const char *path;
+	rme_trace_t *trace;
+};
+
+/* Read and parse one file; on failure prints why and returns -1. */
+static int
+load(const char *path, struct loaded *out)
+{
+	const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+	rme_trace_error_t err;
+	char *text;
+	size_t len;
+	rme_err_t rc;
+
+	out->path = name;
+	out->trace = NULL;
+	if (cli_read_file(path, &text, &len) != 0)
+		return -1;
+	rc = rme_trace_parse(name, text, len, NULL, &out->trace, &err);
+	free(text);
+	if (rc != RME_OK) {
+		fprintf(stderr, "%s\n", err.msg[0] ? err.msg : rme_err_str(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- replay ---------------------------------------------------------------------- */
+
+struct replay_ui {
+	const char *path;
+	struct timespec start;
+	int on_terminal;
+	int progress_shown;
+};
+
+static void
+print_divergence(void *ctx, size_t line, const char *msg)
+{
+	struct replay_ui *ui = ctx;
+
+	if (ui->progress_shown) {
+		fputs("\r\033[K", stderr);
+		ui->progress_shown = 0;
+	}
+	if (line)
+		fprintf(stderr, "%s:%zu: %s\n", ui->path, line, msg);
+	else
+		fprintf(stderr, "%s: %s\n", ui->path, msg);
+}
+
+static double
+seconds_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* On a terminal, a replay that takes more than a second shows how far it got. */
+static void
+print_progress(void *ctx, size_t done, size_t total)
+{
+	struct replay_ui *ui = ctx;
+
+	if (!ui->on_terminal || seconds_since(&ui->start) < 1.0)
+		return;
+	fprintf(stderr, "\r\033[K%s: %zu of %zu operations (%zu%%)", ui->path, done, total,
+	        total ? done * 100 / total : 100);
+	ui->progress_shown = 1;
+}
+
+static void
+replay_usage(FILE *out)
+{
+	fputs("usage: rmemu replay [OPTIONS] TRACE...   (- reads standard input)\n"
+	      "\n"
+	      "Replay each trace against a fresh model and compare every result with the\n"
+	      "trace's expectation; report each divergence as FILE:LINE: expected X, got Y.\n"
+	      "\n"
+	      "  -o, --out FILE   write the canonical trace with the actual results (one TRACE)\n"
+	      "  -k, --keep-going go on after a divergence (default: stop at the first)\n"
+	      "  -t, --teardown   remove everything the trace left, then check that every\n"
+	      "                   resource is back\n"
+	      "  -c, --check      check the model's invariants after every operation\n"
+	      "  -q, --quiet      no summary\n"
+	      "  -h, --help       show this help\n"
+	      "\n"
+	      "Exit status: 0 if every expectation holds, 1 on a divergence or a leak,\n"
+	      "2 on bad usage or input.\n", out);
+}
+
+int
+cmd_replay(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "keep-going", no_argument, NULL, 'k' },
+		{ "teardown", no_argument, NULL, 't' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	rme_replay_options_t opt = { 0 };
+	const char *out_path = NULL;
+	int quiet = 0, status = EXIT_OK, c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:ktcqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out_path = optarg; break;
+		case 'k': opt.keep_going = 1; break;
+		case 't': opt.teardown = 1; break;
+		case 'c': opt.check = 1; break;
+		case 'q': quiet = 1; break;
+		case 'h': replay_usage(stdout); return EXIT_OK;
+		default: replay_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind == argc) {
+		replay_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (out_path && argc - optind > 1) {
+		fprintf(stderr, "rmemu replay: --out takes one trace, %d were given\n", argc - optind);
+		return EXIT_USAGE;
+	}
+
+	for (int i = optind; i < argc; i++) {
+		struct loaded t;
+		struct replay_ui ui = { 0 };
+		rme_replay_report_t rep;
+		rme_err_t err;
+
+		if (load(argv[i], &t) != 0) {
+			status = EXIT_USAGE;
+			continue;
+		}
+		ui.path = t.path;
+		ui.on_terminal = isatty(2);
+		clock_gettime(CLOCK_MONOTONIC, &ui.start);
+		opt.progress = print_progress;
+		opt.progress_ctx = &ui;
+		err = rme_replay(t.trace, &opt, &rep, print_divergence, &ui);
+		if (ui.progress_shown)
+			fputs("\r\033[K", stderr);
+		if (err != RME_OK) {
+			if (err != RME_ERR_UNSUPPORTED && err != RME_ERR_INVALID_ARGUMENT)
+				fprintf(stderr, "%s: replay failed: %s\n", t.path, rme_err_str(err));
+			rme_trace_free(t.trace);
+			status = EXIT_USAGE;
+			continue;
+		}
+		if (out_path) {
+			FILE *f = strcmp(out_path, "-") == 0 ? stdout : fopen(out_path, "w");
+			if (!f) {
+				perror(out_path);
+				status = EXIT_USAGE;
+			} else {
+				rme_trace_print(t.trace, 1, cli_write_file, f);
+				if (f != stdout && fclose(f) != 0) {
+					perror(out_path);
+					status = EXIT_USAGE;
+				}
+			}
+		}
+		if (!quiet) {
+			fprintf(stderr, "%s: %zu operations, %zu divergence%s; in use at the end: "
+			        "RAM 0x%" PRIx64 ", %" PRIu64 " caps",
+			        t.path, rep.operations, rep.divergences, rep.divergences == 1 ? "" : "s",
+			        rep.quota.ram_used, rep.quota.cap_used);
+			if (rep.torn_down)
+				fprintf(stderr, "; after teardown %s%s", rep.leak_free ? "leak-free" : "NOT leak-free: ",
+				        rep.leak_free ? "" : rep.leak_msg);
+			fputc('\n', stderr);
+		}
+		if ((rep.divergences || (rep.torn_down && !rep.leak_free)) && status == EXIT_OK)
+			status = EXIT_DIVERGED;
+		rme_trace_free(t.trace);
+	}
+	return status;
+}
+
+/* ---- check, fmt ------------------------------------------------------------------ */
+
+int
+cmd_check(int argc, char **argv)
+{
+	int status = EXIT_OK;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs("usage: rmemu check TRACE...\n\nParse each trace and report errors as "
+		      "FILE:LINE:COLUMN: message.\nExit status: 0 if all parse, 2 otherwise.\n",
+		      argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	for (int i = 1; i < argc; i++) {
+		struct loaded t;
+
+		if (load(argv[i], &t) != 0) {
+			status = EXIT_USAGE;
+			continue;
+		}
+		printf("%s: ok, %zu operations\n", t.path, rme_trace_op_count(t.trace));
+		rme_trace_free(t.trace);
+	}
+	return status;
+}
+
+int
+cmd_fmt(int argc, char **argv)
+{
+	struct loaded t;
+
+	if (argc != 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs("usage: rmemu fmt TRACE\n\nPrint the trace in canonical form on standard output.\n",
+		      argc != 2 ? stderr : stdout);
+		return argc != 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (load(argv[1], &t) != 0)
+		return EXIT_USAGE;
+	rme_trace_print(t.trace, 0, cli_write_file, stdout);
+	rme_trace_free(t.trace);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
+}

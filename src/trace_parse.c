@@ -1,0 +1,1679 @@
+/*
+ * trace_parse.c: the parser of the trace format (rmemu-trace(5)) and the
+ * trace's data structure: operations in chunks, names resolved into slots
+ * through a hash table, name strings in an arena. One pass over the
+ * text, line by line; every failure frees all that was built and leaves a
+ * message "file:line:col: expected ..., found ...". Memory comes only from
+ * the caller's allocator and there is no stdio, so this builds in Genode.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <rmemu/trace.h>
+
+#include "trace_internal.h"
+
+/* ---- Lines and tokens ---------------------------------------------------- */
+
+typedef struct token {
+	const char *text;
+	size_t len;                    /* 0: the end of the line */
+	size_t col;                    /* 1-based */
+} token_t;
+
+typedef struct parser {
+	rme_trace_t *trace;
+	const char *filename;
+	rme_trace_error_t *err;
+	const char *line_start;
+	const char *cur;               /* the next byte to scan */
+	const char *end;               /* where the line's content ends: '#', LF or the end */
+	size_t line;
+	int header_seen;
+	size_t first_op_line;          /* 0 until the first operation */
+	size_t directive_line[TRACE_DIRECTIVE_COUNT]; /* 0: not given yet */
+} parser_t;
+
+static int
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static token_t
+next_token(parser_t *p)
+{
+	const char *c = p->cur;
+	token_t tok;
+
+	while (c < p->end && is_blank(*c))
+		c++;
+	tok.text = c;
+	tok.col = (size_t)(c - p->line_start) + 1;
+	while (c < p->end && !is_blank(*c))
+		c++;
+	tok.len = (size_t)(c - tok.text);
+	p->cur = c;
+	return tok;
+}
+
+static token_t
+peek_token(parser_t *p)
+{
+	const char *saved = p->cur;
+	token_t tok = next_token(p);
+
+	p->cur = saved;
+	return tok;
+}
+
+static int
+token_is(const token_t *tok, const char *text)
+{
+	size_t len = strlen(text);
+
+	return tok->len == len && memcmp(tok->text, text, len) == 0;
+}
+
+static int
+token_is_keyword(const token_t *tok, const trace_keyword_t *kw)
+{
+	return tok->len == kw->len && memcmp(tok->text, kw->text, kw->len) == 0;
+}
+
+static int
+contains_byte(const char *text, size_t len, char c)
+{
+	for (size_t i = 0; i < len; i++)
+		if (text[i] == c)
+			return 1;
+	return 0;
+}
+
+/*
+ * The first byte in [s, end) that is a or b, or end. This scan touches
+ * every byte of a trace, so it tests eight at a time (memchr is not among
+ * the few libc functions that Genode offers).
+ */
+static const char *
+find_either(const char *s, const char *end, char a, char b)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	const uint64_t all_a = ones * (unsigned char)a, all_b = ones * (unsigned char)b;
+
+	while (end - s >= 8) {
+		uint64_t word, xa, xb;
+
+		memcpy(&word, s, sizeof word);
+		xa = word ^ all_a;      /* a zero byte where word has an a */
+		xb = word ^ all_b;
+		if (((xa - ones) & ~xa & highs) | ((xb - ones) & ~xb & highs))
+			break;              /* one of these eight; the loop below finds it */
+		s += 8;
+	}
+	while (s < end && *s != a && *s != b)
+		s++;
+	return s;
+}
+
+/* The end of the line or the result arrow: where optional arguments stop. */
+static int
+ends_arguments(const token_t *tok)
+{
+	return tok->len == 0 || token_is(tok, "->");
+}
+
+/* If tok starts with prefix (like "size="), the rest as a token of its own. */
+static int
+split_prefix(const token_t *tok, const char *prefix, token_t *rest)
+{
+	size_t len = strlen(prefix);
+
+	if (tok->len < len || memcmp(tok->text, prefix, len) != 0)
+		return 0;
+	rest->text = tok->text + len;
+	rest->len = tok->len - len;
+	rest->col = tok->col + len;
+	return 1;
+}
+
+/* The index of the keyword that tok is, or -1. */
+static int
+find_keyword(const trace_keyword_t *table, int count, const token_t *tok)
+{
+	for (int i = 0; i < count; i++)
+		if (token_is_keyword(tok, &table[i]))
+			return i;
+	return -1;
+}
+
+/* ---- Errors -------------------------------------------------------------- */
+
+static void
+error_begin(parser_t *p, trace_sink_t *msg, size_t line, size_t col)
+{
+	p->err->line = line;
+	p->err->col = col;
+	rme__sink_init_buffer(msg, p->err->msg, sizeof p->err->msg);
+	rme__sink_str(msg, p->filename);
+	if (line) {
+		rme__sink_str(msg, ":");
+		rme__sink_dec(msg, line);
+		rme__sink_str(msg, ":");
+		rme__sink_dec(msg, col);
+	}
+	rme__sink_str(msg, ": ");
+}
+
+/* Start a message about tok (or, if empty, the end of the line) on this line. */
+static void
+error_at(parser_t *p, trace_sink_t *msg, const token_t *tok)
+{
+	error_begin(p, msg, p->line, tok->col);
+}
+
+static rme_err_t
+error_end(trace_sink_t *msg)
+{
+	rme__sink_finish(msg);
+	return RME_ERR_INVALID_ARGUMENT;
+}
+
+static void
+sink_found(trace_sink_t *msg, const token_t *tok)
+{
+	rme__sink_str(msg, "found ");
+	if (tok->len)
+		rme__sink_quoted(msg, tok->text, tok->len);
+	else
+		rme__sink_str(msg, "end of line");
+}
+
+/* "expected WHAT, found TOK (NOTE)", the form of most errors. */
+static rme_err_t
+error_expected_note(parser_t *p, const token_t *tok, const char *what,
+                    const char *note)
+{
+	trace_sink_t msg;
+
+	error_at(p, &msg, tok);
+	rme__sink_str(&msg, "expected ");
+	rme__sink_str(&msg, what);
+	rme__sink_str(&msg, ", ");
+	sink_found(&msg, tok);
+	if (note) {
+		rme__sink_str(&msg, " (");
+		rme__sink_str(&msg, note);
+		rme__sink_str(&msg, ")");
+	}
+	return error_end(&msg);
+}
+
+static rme_err_t
+error_expected(parser_t *p, const token_t *tok, const char *what)
+{
+	return error_expected_note(p, tok, what, NULL);
+}
+
+/*
+ * "BEFORE "TOK" AFTER", for errors about a token as a whole; with a
+ * line_note, " (LINE_NOTE N)" follows to point at the line involved.
+ */
+static rme_err_t
+error_about_line(parser_t *p, const token_t *tok, const char *before,
+                 const char *after, const char *line_note, size_t line)
+{
+	trace_sink_t msg;
+
+	error_at(p, &msg, tok);
+	rme__sink_str(&msg, before);
+	rme__sink_quoted(&msg, tok->text, tok->len);
+	rme__sink_str(&msg, after);
+	if (line_note) {
+		rme__sink_str(&msg, " (");
+		rme__sink_str(&msg, line_note);
+		rme__sink_str(&msg, " ");
+		rme__sink_dec(&msg, line);
+		rme__sink_str(&msg, ")");
+	}
+	return error_end(&msg);
+}
+
+static rme_err_t
+error_about(parser_t *p, const token_t *tok, const char *before, const char *after)
+{
+	return error_about_line(p, tok, before, after, NULL, 0);
+}
+
+/* An option given twice; tok starts with key, the part that names it ("size="). */
+static rme_err_t
+error_twice(parser_t *p, const token_t *tok, const char *key_text)
+{
+	token_t key = { tok->text, strlen(key_text), tok->col };
+
+	return error_about(p, &key, "", " given twice");
+}
+
+static rme_err_t
+error_no_memory(parser_t *p)
+{
+	trace_sink_t msg;
+
+	error_begin(p, &msg, 0, 0);
+	rme__sink_str(&msg, "out of memory");
+	rme__sink_finish(&msg);
+	return RME_ERR_HOST_NO_MEMORY;
+}
+
+static rme_err_t
+expect_end_of_line(parser_t *p)
+{
+	token_t tok = next_token(p);
+
+	return tok.len ? error_expected(p, &tok, "end of line") : RME_OK;
+}
+
+/* ---- Memory -------------------------------------------------------------- */
+
+static void *
+trace_alloc(rme_trace_t *t, size_t size)
+{
+	return t->alloc.alloc(t->alloc.ctx, size);
+}
+
+static void
+trace_release(rme_trace_t *t, void *ptr, size_t size)
+{
+	t->alloc.free(t->alloc.ctx, ptr, size);
+}
+
+/*
+ * Make room for one more element in an array that doubles when full, so
+ * that filling it costs O(n) in all. Returns the array, moved or not, or
+ * NULL if there is no memory (the old array is then still in place).
+ */
+static void *
+grow_array(rme_trace_t *t, void *array, size_t *capacity, size_t count,
+           size_t elem_size)
+{
+	size_t new_capacity;
+	void *grown;
+
+	if (count < *capacity)
+		return array;
+	new_capacity = *capacity ? *capacity * 2 : 64;
+	if (new_capacity < *capacity || new_capacity > SIZE_MAX / elem_size)
+		return NULL;
+	grown = trace_alloc(t, new_capacity * elem_size);
+	if (!grown)
+		return NULL;
+	if (count)
+		memcpy(grown, array, count * elem_size);
+	trace_release(t, array, *capacity * elem_size);
+	*capacity = new_capacity;
+	return grown;
+}
+
+/* Names go into blocks of this size; a longer name gets a block of its own. */
+enum { ARENA_BLOCK_SIZE = 16384, ARENA_OWN_BLOCK = ARENA_BLOCK_SIZE / 4 };
+
+/* A NUL-terminated copy of text in the trace's arena, or NULL. */
+static char *
+arena_copy(rme_trace_t *t, const char *text, size_t len)
+{
+	trace_arena_block_t *block = t->arena;
+	size_t need = len + 1;
+	char *copy;
+
+	if (len >= SIZE_MAX - sizeof *block - 1)
+		return NULL;
+	if (!block || block->size - t->arena_used < need) {
+		int own = need > ARENA_OWN_BLOCK;
+		size_t size = own ? sizeof *block + need : ARENA_BLOCK_SIZE;
+		trace_arena_block_t *fresh = trace_alloc(t, size);
+
+		if (!fresh)
+			return NULL;
+		fresh->size = size;
+		if (own && block) {
+			/* Keep filling the current block after this. */
+			fresh->next = block->next;
+			block->next = fresh;
+			copy = (char *)(fresh + 1);
+			memcpy(copy, text, len);
+			copy[len] = '\0';
+			return copy;
+		}
+		fresh->next = block;
+		t->arena = block = fresh;
+		t->arena_used = sizeof *block;
+	}
+	copy = (char *)block + t->arena_used;
+	t->arena_used += need;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	return copy;
+}
+
+/* ---- Names and slots ----------------------------------------------------- */
+
+static int
+is_name_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || c == '_';
+}
+
+static int
+is_name_char(char c)
+{
+	return is_name_start(c) || (c >= '0' && c <= '9');
+}
+
+/* The length of the name that tok starts with (0 if none). */
+static size_t
+name_prefix_len(const token_t *tok)
+{
+	size_t len = 0;
+
+	if (!tok->len || !is_name_start(tok->text[0]))
+		return 0;
+	while (len < tok->len && is_name_char(tok->text[len]))
+		len++;
+	return len;
+}
+
+static int
+is_name(const token_t *tok)
+{
+	return tok->len && name_prefix_len(tok) == tok->len;
+}
+
+/* FNV-1a: names are short, and this is fast and spreads them well. */
+static uint32_t
+hash_name(const char *name, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)name[i]) * 16777619u;
+	return h;
+}
+
+static int
+find_slot(const rme_trace_t *t, const char *name, size_t len, uint32_t hash)
+{
+	size_t mask = t->index_capacity - 1;
+
+	for (size_t i = hash & mask; t->index[i]; i = (i + 1) & mask) {
+		const trace_slot_t *slot = &t->slots[t->index[i] - 1];
+
+		if (slot->hash == hash && slot->len == len &&
+		    memcmp(slot->name, name, len) == 0)
+			return (int)(t->index[i] - 1);
+	}
+	return -1;
+}
+
+static void
+index_insert(uint32_t *index, size_t capacity, uint32_t hash, uint32_t entry)
+{
+	size_t mask = capacity - 1;
+	size_t i = hash & mask;
+
+	while (index[i])
+		i = (i + 1) & mask;
+	index[i] = entry;
+}
+
+/* Keep the index at most half full, so that probe sequences stay short. */
+static int
+grow_index(rme_trace_t *t)
+{
+	size_t capacity = t->index_capacity ? t->index_capacity * 2 : 64;
+	uint32_t *index;
+
+	if ((t->slot_count + 1) * 2 <= t->index_capacity)
+		return 1;
+	if (capacity > SIZE_MAX / sizeof *index)
+		return 0;
+	index = trace_alloc(t, capacity * sizeof *index);
+	if (!index)
+		return 0;
+	memset(index, 0, capacity * sizeof *index);
+	for (size_t i = 0; i < t->slot_count; i++)
+		index_insert(index, capacity, t->slots[i].hash, (uint32_t)(i + 1));
+	trace_release(t, t->index, t->index_capacity * sizeof *index);
+	t->index = index;
+	t->index_capacity = capacity;
+	return 1;
+}
+
+/* Slots are ints in the API and index entries are slot + 1 in 32 bits. */
+enum { SLOT_MAX = 0x7ffffffe };
+
+/* Add a slot; name must stay valid for the trace's life. -1 if out of memory. */
+static int
+add_slot(rme_trace_t *t, const char *name, size_t len, rme_trace_slot_kind_t kind)
+{
+	uint32_t hash = hash_name(name, len);
+	trace_slot_t *slots, *slot;
+
+	if (t->slot_count >= SLOT_MAX || !grow_index(t))
+		return -1;
+	slots = grow_array(t, t->slots, &t->slot_capacity, t->slot_count, sizeof *slots);
+	if (!slots)
+		return -1;
+	t->slots = slots;
+	slot = &slots[t->slot_count];
+	*slot = (trace_slot_t){ .name = name, .len = len, .hash = hash, .kind = kind };
+	index_insert(t->index, t->index_capacity, hash, (uint32_t)(t->slot_count + 1));
+	return (int)t->slot_count++;
+}
+
+static const char *const slot_kind_nouns[] = {
+	[RME_TRACE_SLOT_NONE]       = "nothing",
+	[RME_TRACE_SLOT_DATASPACE]  = "a dataspace",
+	[RME_TRACE_SLOT_REGION_MAP] = "a region map",
+	[RME_TRACE_SLOT_ADDRESS]    = "an address"
+};
+
+static const char *const slot_kind_expected[] = {
+	[RME_TRACE_SLOT_NONE]       = "a name",
+	[RME_TRACE_SLOT_DATASPACE]  = "a dataspace name",
+	[RME_TRACE_SLOT_REGION_MAP] = "a region map name",
+	[RME_TRACE_SLOT_ADDRESS]    = "an address name"
+};
+
+static const char env_name[] = "env";
+static const char mmap_area_name[] = "mmap_area";
+
+static int
+is_reserved_name(const token_t *tok)
+{
+	return token_is(tok, env_name) || token_is(tok, mmap_area_name);
+}
+
+/* The slot of a bound name of the given kind, for a name in tok. */
+static rme_err_t
+resolve_name(parser_t *p, const token_t *tok, rme_trace_slot_kind_t kind, int *slot)
+{
+	const rme_trace_t *t = p->trace;
+	int found;
+
+	if (!is_name(tok))
+		return error_expected(p, tok, slot_kind_expected[kind]);
+	found = find_slot(t, tok->text, tok->len, hash_name(tok->text, tok->len));
+	if (found < 0) {
+		if (token_is(tok, mmap_area_name))
+			return error_about(p, tok, "unbound name ",
+			                   " (it needs an mmap-area directive)");
+		return error_about(p, tok, "unbound name ", "");
+	}
+	if (t->slots[found].kind != kind)
+		return error_expected_note(p, tok, slot_kind_expected[kind],
+		                           slot_kind_nouns[t->slots[found].kind]);
+	*slot = found;
+	return RME_OK;
+}
+
+/* Before "NAME = ...": the name must be free. It is bound once the line has parsed. */
+static rme_err_t
+check_new_name(parser_t *p, const token_t *tok)
+{
+	int found;
+
+	if (!is_name(tok))
+		return error_expected(p, tok, "a name");
+	if (is_reserved_name(tok))
+		return error_about(p, tok, "name ", " is reserved");
+	found = find_slot(p->trace, tok->text, tok->len, hash_name(tok->text, tok->len));
+	if (found >= 0)
+		return error_about_line(p, tok, "name ", " is already bound", "on line",
+		                        p->trace->slots[found].line);
+	return RME_OK;
+}
+
+static rme_err_t
+bind_name(parser_t *p, const token_t *tok, rme_trace_slot_kind_t kind, int *slot)
+{
+	rme_trace_t *t = p->trace;
+	char *name = arena_copy(t, tok->text, tok->len);
+
+	if (!name || (*slot = add_slot(t, name, tok->len, kind)) < 0)
+		return error_no_memory(p);
+	t->slots[*slot].line = p->line;
+	return RME_OK;
+}
+
+/* ---- Values -------------------------------------------------------------- */
+
+typedef enum {
+	NUMBER_OK, NUMBER_BAD, NUMBER_TOO_LARGE, NUMBER_HEX_SUFFIX
+} number_status_t;
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+hex_digit_value(char c)
+{
+	if (is_digit(c))
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The shift of a binary size suffix, 0 if c is none. */
+static unsigned
+suffix_shift(char c)
+{
+	switch (c) {
+	case 'K': return 10;
+	case 'M': return 20;
+	case 'G': return 30;
+	case 'T': return 40;
+	default:  return 0;
+	}
+}
+
+/* Decimal or 0x hex, 64 bits; with allow_suffix a decimal may end in K, M, G or T. */
+static number_status_t
+scan_number(const char *s, size_t len, int allow_suffix, uint64_t *out)
+{
+	uint64_t value = 0;
+	size_t digits_end = len;
+	unsigned shift = 0;
+
+	if (len > 2 && s[0] == '0' && s[1] == 'x') {
+		for (size_t i = 2; i < len; i++) {
+			int digit = hex_digit_value(s[i]);
+
+			if (digit < 0)
+				return allow_suffix && i > 2 && i == len - 1 && suffix_shift(s[i])
+				       ? NUMBER_HEX_SUFFIX : NUMBER_BAD;
+			if (value >> 60)
+				return NUMBER_TOO_LARGE;
+			value = value << 4 | (unsigned)digit;
+		}
+		*out = value;
+		return NUMBER_OK;
+	}
+	if (allow_suffix && len > 1 && suffix_shift(s[len - 1])) {
+		shift = suffix_shift(s[len - 1]);
+		digits_end = len - 1;
+	}
+	if (digits_end == 0)
+		return NUMBER_BAD;
+	for (size_t i = 0; i < digits_end; i++) {
+		unsigned digit;
+
+		if (!is_digit(s[i]))
+			return NUMBER_BAD;
+		digit = (unsigned)(s[i] - '0');
+		if (value > (UINT64_MAX - digit) / 10)
+			return NUMBER_TOO_LARGE;
+		value = value * 10 + digit;
+	}
+	if (value > UINT64_MAX >> shift)
+		return NUMBER_TOO_LARGE;
+	*out = value << shift;
+	return NUMBER_OK;
+}
+
+static rme_err_t
+number_value(parser_t *p, const token_t *tok, int allow_suffix, const char *what,
+             uint64_t *out)
+{
+	switch (scan_number(tok->text, tok->len, allow_suffix, out)) {
+	case NUMBER_OK:
+		return RME_OK;
+	case NUMBER_TOO_LARGE:
+		return error_expected_note(p, tok, what, "more than 64 bits");
+	case NUMBER_HEX_SUFFIX:
+		return error_expected_note(p, tok, what,
+		                           "only a decimal number takes a K, M, G or T suffix");
+	case NUMBER_BAD:
+		break;
+	}
+	return error_expected(p, tok, what);
+}
+
+static rme_err_t
+size_value(parser_t *p, const token_t *tok, uint64_t *out)
+{
+	return number_value(p, tok, 1, "a size", out);
+}
+
+static rme_err_t
+count_value(parser_t *p, const token_t *tok, uint64_t *out)
+{
+	return number_value(p, tok, 0, "a count", out);
+}
+
+/* A number no larger than max, e.g. a byte. */
+static rme_err_t
+bounded_value(parser_t *p, const token_t *tok, const char *what, uint64_t max,
+              uint64_t *out)
+{
+	rme_err_t rc = number_value(p, tok, 0, what, out);
+
+	if (!rc && *out > max)
+		return error_expected_note(p, tok, what, "too large");
+	return rc;
+}
+
+/* NUMBER, NAME, NAME+NUMBER or NAME-NUMBER, NAME bound to an address. */
+static rme_err_t
+address_value(parser_t *p, const token_t *tok, rme_trace_addr_t *out)
+{
+	size_t name_len = name_prefix_len(tok);
+	token_t name, offset;
+	rme_err_t rc;
+
+	*out = (rme_trace_addr_t){ .slot = -1 };
+	if (tok->len && is_digit(tok->text[0]))
+		return number_value(p, tok, 0, "an address", &out->offset);
+	/* A name, then nothing or a sign and at least one more byte. */
+	if (!name_len || (name_len < tok->len &&
+	                  ((tok->text[name_len] != '+' && tok->text[name_len] != '-') ||
+	                   name_len + 1 == tok->len)))
+		return error_expected(p, tok, "an address");
+	name = (token_t){ tok->text, name_len, tok->col };
+	rc = resolve_name(p, &name, RME_TRACE_SLOT_ADDRESS, &out->slot);
+	if (rc || name_len == tok->len)
+		return rc;
+	offset = (token_t){ tok->text + name_len + 1, tok->len - name_len - 1,
+	                    tok->col + name_len + 1 };
+	rc = number_value(p, &offset, 0, "an offset", &out->offset);
+	/* name-0 is name+0, so that equal expressions have equal fields. */
+	out->negative = tok->text[name_len] == '-' && out->offset;
+	return rc;
+}
+
+static int
+scan_rights(const token_t *tok, unsigned *out)
+{
+	static const char letters[3] = { 'r', 'w', 'x' };
+	unsigned rights = 0;
+
+	if (tok->len != 3)
+		return 0;
+	for (unsigned i = 0; i < 3; i++) {
+		if (tok->text[i] == letters[i])
+			rights |= 1u << i;      /* RME_TRACE_RIGHT_R, _W, _X */
+		else if (tok->text[i] != '-')
+			return 0;
+	}
+	*out = rights;
+	return 1;
+}
+
+static rme_err_t
+rights_value(parser_t *p, const token_t *tok, unsigned *out)
+{
+	return scan_rights(tok, out) ? RME_OK
+	                             : error_expected(p, tok, "rights like \"rw-\"");
+}
+
+/* Flag names joined by '|', like private|anon|fixed. */
+static rme_err_t
+map_flags_value(parser_t *p, const token_t *tok, unsigned *out)
+{
+	size_t start = 0;
+
+	*out = 0;
+	for (;;) {
+		size_t end = start;
+		token_t part;
+		int bit;
+
+		while (end < tok->len && tok->text[end] != '|')
+			end++;
+		part = (token_t){ tok->text + start, end - start, tok->col + start };
+		bit = find_keyword(rme__trace_map_flag_names, TRACE_MAP_FLAG_COUNT, &part);
+		if (bit < 0)
+			return error_expected(p, part.len ? &part : tok,
+			                      "a map flag like private or anon");
+		*out |= 1u << bit;
+		if (end == tok->len)
+			return RME_OK;
+		start = end + 1;
+	}
+}
+
+/* tok as a C string in buf, for the name lookups of error.c and model.c. */
+static int
+token_to_cstr(const token_t *tok, char *buf, size_t size)
+{
+	if (tok->len >= size || contains_byte(tok->text, tok->len, '\0'))
+		return 0;
+	memcpy(buf, tok->text, tok->len);
+	buf[tok->len] = '\0';
+	return 1;
+}
+
+enum { ENUM_NAME_MAX = 32 };   /* longer than any name of an enum value */
+
+static rme_err_t
+error_name_value(parser_t *p, const token_t *tok, rme_err_t *out)
+{
+	char name[ENUM_NAME_MAX];
+
+	if (token_to_cstr(tok, name, sizeof name) && rme_err_from_name(name, out) == 0 &&
+	    *out != RME_OK)
+		return RME_OK;
+	return error_expected(p, tok, "an error name like OUT_OF_RAM");
+}
+
+static int
+is_errno_name(const char *name, size_t len)
+{
+	if (len < 2 || len > RME_TRACE_ERRNO_NAME_MAX || name[0] != 'E')
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if (!((name[i] >= 'A' && name[i] <= 'Z') || is_digit(name[i])))
+			return 0;
+	return 1;
+}
+
+static void
+set_errno_name(rme_trace_result_t *r, const char *name, size_t len)
+{
+	r->kind = RME_TRACE_RESULT_ERRNO;
+	memset(r->errno_name, 0, sizeof r->errno_name);
+	memcpy(r->errno_name, name, len);
+}
+
+static rme_err_t
+errno_value(parser_t *p, const token_t *tok, rme_trace_result_t *r)
+{
+	if (!is_errno_name(tok->text, tok->len))
+		return error_expected(p, tok, "an errno name like ENOMEM");
+	set_errno_name(r, tok->text, tok->len);
+	return RME_OK;
+}
+
+static rme_err_t
+fault_type_value(parser_t *p, const token_t *tok, rme_fault_type_t *out)
+{
+	int type = find_keyword(rme__trace_fault_type_names, 4, tok);
+
+	if (type <= RME_FAULT_NONE)
+		return error_expected(p, tok, "READ, WRITE or EXEC");
+	*out = (rme_fault_type_t)type;
+	return RME_OK;
+}
+
+/* The argument forms, read from the next token. */
+
+static rme_err_t
+size_arg(parser_t *p, uint64_t *out)
+{
+	token_t tok = next_token(p);
+
+	return size_value(p, &tok, out);
+}
+
+static rme_err_t
+address_arg(parser_t *p, rme_trace_addr_t *out)
+{
+	token_t tok = next_token(p);
+
+	return address_value(p, &tok, out);
+}
+
+static rme_err_t
+slot_arg(parser_t *p, rme_trace_slot_kind_t kind, int *out)
+{
+	token_t tok = next_token(p);
+
+	return resolve_name(p, &tok, kind, out);
+}
+
+static rme_err_t
+rights_arg(parser_t *p, unsigned *out)
+{
+	token_t tok = next_token(p);
+
+	return rights_value(p, &tok, out);
+}
+
+/*
+ * The next optional argument, or 0 at the end of the arguments. Options
+ * come in any order; each parser below checks that none comes twice.
+ */
+static int
+next_option(parser_t *p, token_t *tok)
+{
+	*tok = peek_token(p);
+	if (ends_arguments(tok))
+		return 0;
+	next_token(p);
+	return 1;
+}
+
+/* ram=SIZE and caps=N, of quota; with allow_bounds also ram<= and caps<=. */
+static rme_err_t
+quota_parts(parser_t *p, int allow_bounds, rme_trace_quota_t *q)
+{
+	const char *expected = allow_bounds ? "ram=, ram<=, caps= or caps<="
+	                                    : "ram= or caps=";
+	token_t tok, rest, value;
+
+	while (next_option(p, &tok)) {
+		int ram = split_prefix(&tok, "ram", &rest);
+		int at_most = 0;
+		rme_err_t rc;
+
+		if (!ram && !split_prefix(&tok, "caps", &rest))
+			return error_expected(p, &tok, expected);
+		if (allow_bounds && split_prefix(&rest, "<=", &value))
+			at_most = 1;
+		else if (!split_prefix(&rest, "=", &value))
+			return error_expected(p, &tok, expected);
+		if (ram ? q->has_ram : q->has_caps)
+			return error_twice(p, &tok, ram ? "ram" : "caps");
+		if (ram) {
+			q->has_ram = 1;
+			q->ram_at_most = at_most;
+			rc = size_value(p, &value, &q->ram);
+		} else {
+			q->has_caps = 1;
+			q->caps_at_most = at_most;
+			rc = count_value(p, &value, &q->caps);
+		}
+		if (rc)
+			return rc;
+	}
+	if (!q->has_ram && !q->has_caps)
+		return error_expected(p, &tok, expected);
+	return RME_OK;
+}
+
+/* ---- Operations ---------------------------------------------------------- */
+
+static rme_err_t
+parse_size_op(parser_t *p, rme_trace_op_t *op)
+{
+	return size_arg(p, &op->u.size);
+}
+
+static rme_err_t
+parse_dataspace_op(parser_t *p, rme_trace_op_t *op)
+{
+	return slot_arg(p, RME_TRACE_SLOT_DATASPACE, &op->u.slot);
+}
+
+static rme_err_t
+parse_region_map_op(parser_t *p, rme_trace_op_t *op)
+{
+	return slot_arg(p, RME_TRACE_SLOT_REGION_MAP, &op->u.slot);
+}
+
+static rme_err_t
+parse_attach(parser_t *p, rme_trace_op_t *op)
+{
+	int has_rights = 0;
+	token_t tok, value;
+	rme_err_t rc;
+
+	if ((rc = slot_arg(p, RME_TRACE_SLOT_REGION_MAP, &op->u.attach.rm)) ||
+	    (rc = slot_arg(p, RME_TRACE_SLOT_DATASPACE, &op->u.attach.ds)))
+		return rc;
+	op->u.attach.rights = RME_TRACE_RIGHT_R;
+	while (next_option(p, &tok)) {
+		if (split_prefix(&tok, "size=", &value)) {
+			if (op->u.attach.has_size)
+				return error_twice(p, &tok, "size=");
+			op->u.attach.has_size = 1;
+			rc = size_value(p, &value, &op->u.attach.size);
+		} else if (split_prefix(&tok, "offset=", &value)) {
+			if (op->u.attach.has_offset)
+				return error_twice(p, &tok, "offset=");
+			op->u.attach.has_offset = 1;
+			rc = size_value(p, &value, &op->u.attach.offset);
+		} else if (split_prefix(&tok, "at=", &value)) {
+			if (op->u.attach.has_at)
+				return error_twice(p, &tok, "at=");
+			op->u.attach.has_at = 1;
+			rc = address_value(p, &value, &op->u.attach.at);
+		} else if (tok.len == 3 && !contains_byte(tok.text, tok.len, '=')) {
+			/* Three letters without '=' can only mean rights. */
+			if (has_rights)
+				return error_about(p, &tok, "second rights string ", "");
+			has_rights = 1;
+			rc = rights_value(p, &tok, &op->u.attach.rights);
+		} else {
+			return error_expected(p, &tok, "size=, offset=, at=, rights or \"->\"");
+		}
+		if (rc)
+			return rc;
+	}
+	return RME_OK;
+}
+
+static rme_err_t
+parse_detach(parser_t *p, rme_trace_op_t *op)
+{
+	rme_err_t rc = slot_arg(p, RME_TRACE_SLOT_REGION_MAP, &op->u.detach.rm);
+
+	return rc ? rc : address_arg(p, &op->u.detach.addr);
+}
+
+static rme_err_t
+parse_access(parser_t *p, rme_trace_op_t *op)
+{
+	rme_err_t rc = address_arg(p, &op->u.access.addr);
+	uint64_t byte;
+	token_t tok;
+
+	if (rc || op->kind != RME_TRACE_OP_WRITE)
+		return rc;
+	tok = next_token(p);
+	rc = bounded_value(p, &tok, "a byte", 0xff, &byte);
+	op->u.access.byte = (unsigned)byte;
+	return rc;
+}
+
+/* The ranges of munmap, msync, mprotect (with PROT) and madvise (with ADVICE). */
+static rme_err_t
+parse_range(parser_t *p, rme_trace_op_t *op)
+{
+	rme_err_t rc;
+	token_t tok;
+	int advice;
+
+	if ((rc = address_arg(p, &op->u.range.addr)) || (rc = size_arg(p, &op->u.range.len)))
+		return rc;
+	if (op->kind == RME_TRACE_OP_MPROTECT)
+		return rights_arg(p, &op->u.range.prot);
+	if (op->kind != RME_TRACE_OP_MADVISE)
+		return RME_OK;
+	tok = next_token(p);
+	advice = find_keyword(rme__trace_advice_names, TRACE_ADVICE_COUNT, &tok);
+	if (advice < 0)
+		return error_expected(p, &tok, "normal, dontneed, free or willneed");
+	op->u.range.advice = (rme_trace_advice_t)advice;
+	return RME_OK;
+}
+
+/* The largest fd= value, so that it fits in an int everywhere. */
+#define FD_MAX 0x7fffffffu
+
+static rme_err_t
+parse_mmap(parser_t *p, rme_trace_op_t *op)
+{
+	token_t tok, value, off_tok = { 0 };
+	uint64_t fd;
+	rme_err_t rc;
+
+	if ((rc = address_arg(p, &op->u.mmap.addr)) || (rc = size_arg(p, &op->u.mmap.len)) ||
+	    (rc = rights_arg(p, &op->u.mmap.prot)))
+		return rc;
+	tok = next_token(p);
+	if ((rc = map_flags_value(p, &tok, &op->u.mmap.flags)))
+		return rc;
+	while (next_option(p, &tok)) {
+		if (split_prefix(&tok, "fd=", &value)) {
+			if (op->u.mmap.has_fd)
+				return error_twice(p, &tok, "fd=");
+			op->u.mmap.has_fd = 1;
+			rc = bounded_value(p, &value, "a file descriptor", FD_MAX, &fd);
+			op->u.mmap.fd = (int)fd;
+		} else if (split_prefix(&tok, "off=", &value)) {
+			if (off_tok.len)
+				return error_twice(p, &tok, "off=");
+			off_tok = tok;
+			rc = size_value(p, &value, &op->u.mmap.off);
+		} else {
+			return error_expected(p, &tok, "fd=, off= or \"->\"");
+		}
+		if (rc)
+			return rc;
+	}
+	if (off_tok.len && !op->u.mmap.has_fd) {
+		off_tok.len = 4;        /* just "off=" */
+		return error_about(p, &off_tok, "", " needs \"fd=\"");
+	}
+	return RME_OK;
+}
+
+static rme_err_t
+parse_mremap(parser_t *p, rme_trace_op_t *op)
+{
+	token_t tok, value;
+	rme_err_t rc;
+
+	if ((rc = address_arg(p, &op->u.mremap.addr)) ||
+	    (rc = size_arg(p, &op->u.mremap.old_len)) ||
+	    (rc = size_arg(p, &op->u.mremap.new_len)))
+		return rc;
+	while (next_option(p, &tok)) {
+		if (token_is(&tok, "maymove")) {
+			if (op->u.mremap.maymove)
+				return error_twice(p, &tok, "maymove");
+			op->u.mremap.maymove = 1;
+		} else if (split_prefix(&tok, "fixed=", &value)) {
+			if (op->u.mremap.has_fixed)
+				return error_twice(p, &tok, "fixed=");
+			op->u.mremap.has_fixed = 1;
+			if ((rc = address_value(p, &value, &op->u.mremap.fixed)))
+				return rc;
+		} else {
+			return error_expected(p, &tok, "maymove, fixed= or \"->\"");
+		}
+	}
+	return RME_OK;
+}
+
+static rme_err_t
+parse_expect_quota(parser_t *p, rme_trace_op_t *op)
+{
+	return quota_parts(p, 1, &op->u.expect_quota);
+}
+
+static rme_err_t
+parse_no_args(parser_t *p, rme_trace_op_t *op)
+{
+	(void)p;
+	(void)op;
+	return RME_OK;
+}
+
+static rme_err_t
+parse_count_op(parser_t *p, rme_trace_op_t *op)
+{
+	token_t tok = next_token(p);
+
+	return count_value(p, &tok, &op->u.count);
+}
+
+/* ---- What each operation takes and gives -------------------------------- */
+
+typedef enum { BIND_NEVER, BIND_OPTIONAL, BIND_REQUIRED } bind_rule_t;
+
+typedef struct op_spec {
+	rme_err_t (*parse_args)(parser_t *p, rme_trace_op_t *op);
+	bind_rule_t bind;
+	rme_trace_slot_kind_t binds;   /* the kind of a name it binds */
+	unsigned results;              /* a bit (1 << kind) per result form that fits */
+	uint64_t value_max;            /* the largest number result that fits */
+	const char *results_text;      /* the same for humans */
+} op_spec_t;
+
+#define RESULT(kind) (1u << RME_TRACE_RESULT_##kind)
+#define GENODE_RESULTS (RESULT(OK) | RESULT(ERROR))
+#define ACCESS_RESULTS (RESULT(OK) | RESULT(ERROR) | RESULT(FAULT) | \
+                        RESULT(FAULT_ANY) | RESULT(UNHANDLED) | RESULT(UNHANDLED_ANY))
+#define LIBC_RESULTS   (RESULT(VALUE) | RESULT(OK) | RESULT(ERRNO))
+
+static const op_spec_t op_specs[RME_TRACE_OP_COUNT_] = {
+	[RME_TRACE_OP_RAM_ALLOC] = { parse_size_op, BIND_REQUIRED, RME_TRACE_SLOT_DATASPACE,
+		GENODE_RESULTS, 0, "ok or error NAME" },
+	[RME_TRACE_OP_RAM_FREE] = { parse_dataspace_op, BIND_NEVER, RME_TRACE_SLOT_NONE,
+		GENODE_RESULTS, 0, "ok or error NAME" },
+	[RME_TRACE_OP_ROM] = { parse_size_op, BIND_REQUIRED, RME_TRACE_SLOT_DATASPACE,
+		GENODE_RESULTS, 0, "ok or error NAME" },
+	[RME_TRACE_OP_RM_CREATE] = { parse_size_op, BIND_REQUIRED, RME_TRACE_SLOT_REGION_MAP,
+		GENODE_RESULTS, 0, "ok or error NAME" },
+	[RME_TRACE_OP_RM_DESTROY] = { parse_region_map_op, BIND_NEVER, RME_TRACE_SLOT_NONE,
+		GENODE_RESULTS, 0, "ok or error NAME" },
+	[RME_TRACE_OP_RM_DATASPACE] = { parse_region_map_op, BIND_REQUIRED, RME_TRACE_SLOT_DATASPACE,
+		GENODE_RESULTS, 0, "ok or error NAME" },
+	[RME_TRACE_OP_ATTACH] = { parse_attach, BIND_OPTIONAL, RME_TRACE_SLOT_ADDRESS,
+		GENODE_RESULTS | RESULT(VALUE), UINT64_MAX, "an address, ok or error NAME" },
+	[RME_TRACE_OP_DETACH] = { parse_detach, BIND_NEVER, RME_TRACE_SLOT_NONE,
+		GENODE_RESULTS, 0, "ok or error NAME" },
+	[RME_TRACE_OP_FAULT_HANDLER] = { parse_region_map_op, BIND_NEVER, RME_TRACE_SLOT_NONE,
+		GENODE_RESULTS, 0, "ok or error NAME" },
+	[RME_TRACE_OP_FAULT] = { parse_region_map_op, BIND_NEVER, RME_TRACE_SLOT_NONE,
+		RESULT(FAULT_STATE) | RESULT(ERROR), 0, "NONE, READ ADDR, WRITE ADDR, EXEC ADDR or error NAME" },
+	[RME_TRACE_OP_READ] = { parse_access, BIND_NEVER, RME_TRACE_SLOT_NONE,
+		ACCESS_RESULTS | RESULT(VALUE), 0xff, "a byte, ok, fault, unhandled or error NAME" },
+	[RME_TRACE_OP_WRITE] = { parse_access, BIND_NEVER, RME_TRACE_SLOT_NONE,
+		ACCESS_RESULTS, 0, "ok, fault, unhandled or error NAME" },
+	[RME_TRACE_OP_EXEC] = { parse_access, BIND_NEVER, RME_TRACE_SLOT_NONE,
+		ACCESS_RESULTS, 0, "ok, fault, unhandled or error NAME" },
+	[RME_TRACE_OP_MMAP] = { parse_mmap, BIND_OPTIONAL, RME_TRACE_SLOT_ADDRESS,
+		LIBC_RESULTS, UINT64_MAX, "an address, ok or errno ENAME" },
+	[RME_TRACE_OP_MUNMAP] = { parse_range, BIND_NEVER, RME_TRACE_SLOT_NONE,
+		LIBC_RESULTS, 0, "0, ok or errno ENAME" },
+	[RME_TRACE_OP_MPROTECT] = { parse_range, BIND_NEVER, RME_TRACE_SLOT_NONE,
+		LIBC_RESULTS, 0, "0, ok or errno ENAME" },
+	[RME_TRACE_OP_MREMAP] = { parse_mremap, BIND_OPTIONAL, RME_TRACE_SLOT_ADDRESS,
+		LIBC_RESULTS, UINT64_MAX, "an address, ok or errno ENAME" },
+	[RME_TRACE_OP_MADVISE] = { parse_range, BIND_NEVER, RME_TRACE_SLOT_NONE,
+		LIBC_RESULTS, 0, "0, ok or errno ENAME" },
+	[RME_TRACE_OP_MSYNC] = { parse_range, BIND_NEVER, RME_TRACE_SLOT_NONE,
+		LIBC_RESULTS, 0, "0, ok or errno ENAME" },
+	/* Checks take no "->": a zero result set. */
+	[RME_TRACE_OP_EXPECT_QUOTA] = { parse_expect_quota, BIND_NEVER, RME_TRACE_SLOT_NONE,
+		0, 0, "" },
+	[RME_TRACE_OP_EXPECT_LEAK_FREE] = { parse_no_args, BIND_NEVER, RME_TRACE_SLOT_NONE,
+		0, 0, "" },
+	[RME_TRACE_OP_EXPECT_MAPPINGS] = { parse_count_op, BIND_NEVER, RME_TRACE_SLOT_NONE,
+		0, 0, "" },
+};
+
+/* ---- Results ------------------------------------------------------------- */
+
+/* The result form that tok starts; FAULT and UNHANDLED include the bare ones. */
+static int
+classify_result(const token_t *tok, rme_trace_result_kind_t *kind)
+{
+	if (token_is(tok, "ok"))
+		*kind = RME_TRACE_RESULT_OK;
+	else if (tok->len && is_digit(tok->text[0]))
+		*kind = RME_TRACE_RESULT_VALUE;
+	else if (token_is(tok, "error"))
+		*kind = RME_TRACE_RESULT_ERROR;
+	else if (token_is(tok, "errno"))
+		*kind = RME_TRACE_RESULT_ERRNO;
+	else if (token_is(tok, "fault"))
+		*kind = RME_TRACE_RESULT_FAULT;
+	else if (token_is(tok, "unhandled"))
+		*kind = RME_TRACE_RESULT_UNHANDLED;
+	else if (find_keyword(rme__trace_fault_type_names, 4, tok) >= 0)
+		*kind = RME_TRACE_RESULT_FAULT_STATE;
+	else
+		return 0;
+	return 1;
+}
+
+static rme_err_t
+error_unfit_result(parser_t *p, const rme_trace_op_t *op, const token_t *tok)
+{
+	trace_sink_t msg;
+
+	error_at(p, &msg, tok);
+	rme__sink_str(&msg, "expected a result of ");
+	rme__sink_str(&msg, rme_trace_op_name(op->kind));
+	rme__sink_str(&msg, " (");
+	rme__sink_str(&msg, op_specs[op->kind].results_text);
+	rme__sink_str(&msg, "), ");
+	sink_found(&msg, tok);
+	return error_end(&msg);
+}
+
+/* RM TYPE ADDR of a fault or unhandled result; without them, the bare form. */
+static rme_err_t
+fault_result(parser_t *p, rme_trace_result_t *r, rme_trace_result_kind_t bare)
+{
+	token_t tok;
+	rme_err_t rc;
+
+	if (!peek_token(p).len) {
+		r->kind = bare;
+		return RME_OK;
+	}
+	if ((rc = slot_arg(p, RME_TRACE_SLOT_REGION_MAP, &r->rm_slot)))
+		return rc;
+	tok = next_token(p);
+	if ((rc = fault_type_value(p, &tok, &r->fault_type)))
+		return rc;
+	tok = next_token(p);
+	return number_value(p, &tok, 0, "an address", &r->addr);
+}
+
+/* The optional "-> RESULT" at the end of an operation. */
+static rme_err_t
+parse_result(parser_t *p, rme_trace_op_t *op)
+{
+	const op_spec_t *spec = &op_specs[op->kind];
+	rme_trace_result_t *r = &op->expected;
+	token_t arrow = next_token(p), first, tok;
+	rme_err_t rc = RME_OK;
+
+	if (!arrow.len)
+		return RME_OK;
+	if (!spec->results || !token_is(&arrow, "->"))
+		return error_expected(p, &arrow, spec->results ? "\"->\" or end of line"
+		                                               : "end of line");
+	first = next_token(p);
+	if (!first.len)
+		return error_expected(p, &first, "a result after \"->\"");
+	if (!classify_result(&first, &r->kind) || !(spec->results & (1u << r->kind)))
+		return error_unfit_result(p, op, &first);
+	switch (r->kind) {
+	case RME_TRACE_RESULT_VALUE:
+		if (scan_number(first.text, first.len, 0, &r->value) != NUMBER_OK ||
+		    r->value > spec->value_max)
+			return error_unfit_result(p, op, &first);
+		break;
+	case RME_TRACE_RESULT_ERROR:
+		tok = next_token(p);
+		rc = error_name_value(p, &tok, &r->error);
+		break;
+	case RME_TRACE_RESULT_ERRNO:
+		tok = next_token(p);
+		rc = errno_value(p, &tok, r);
+		break;
+	case RME_TRACE_RESULT_FAULT:
+		rc = fault_result(p, r, RME_TRACE_RESULT_FAULT_ANY);
+		break;
+	case RME_TRACE_RESULT_UNHANDLED:
+		rc = fault_result(p, r, RME_TRACE_RESULT_UNHANDLED_ANY);
+		break;
+	case RME_TRACE_RESULT_FAULT_STATE:
+		r->fault_type = (rme_fault_type_t)find_keyword(rme__trace_fault_type_names, 4, &first);
+		if (r->fault_type != RME_FAULT_NONE) {
+			tok = next_token(p);
+			rc = number_value(p, &tok, 0, "an address", &r->addr);
+		}
+		break;
+	default:
+		break;
+	}
+	return rc ? rc : expect_end_of_line(p);
+}
+
+static rme_trace_op_t *
+new_op(parser_t *p)
+{
+	rme_trace_t *t = p->trace;
+	size_t chunks = t->op_count / TRACE_OPS_PER_CHUNK;
+	rme_trace_op_t *op;
+
+	if (t->op_count % TRACE_OPS_PER_CHUNK == 0) {
+		rme_trace_op_t **table = grow_array(t, t->op_chunks, &t->op_chunk_capacity,
+		                                    chunks, sizeof *table);
+
+		if (!table)
+			return NULL;
+		t->op_chunks = table;
+		table[chunks] = trace_alloc(t, TRACE_OPS_PER_CHUNK * sizeof *op);
+		if (!table[chunks])
+			return NULL;
+	}
+	op = trace_op_at(t, t->op_count++);
+	/* Zeroed first, padding included, so that parsed ops compare with memcmp. */
+	memset(op, 0, sizeof *op);
+	op->bind_slot = -1;
+	op->line = p->line;
+	return op;
+}
+
+static rme_err_t
+parse_op(parser_t *p, rme_trace_op_kind_t kind, const token_t *name,
+         const token_t *keyword)
+{
+	const op_spec_t *spec = &op_specs[kind];
+	rme_trace_op_t *op;
+	rme_err_t rc;
+
+	if (name && spec->bind == BIND_NEVER)
+		return error_expected(p, keyword, "an operation that yields a value after \"=\"");
+	if (!name && spec->bind == BIND_REQUIRED)
+		return error_about(p, keyword, "expected \"NAME =\" before ", "");
+	op = new_op(p);
+	if (!op)
+		return error_no_memory(p);
+	op->kind = kind;
+	if (!p->first_op_line)
+		p->first_op_line = p->line;
+	if ((rc = spec->parse_args(p, op)) || (rc = parse_result(p, op)))
+		return rc;
+	return name ? bind_name(p, name, spec->binds, &op->bind_slot) : RME_OK;
+}
+
+/* ---- Directives ---------------------------------------------------------- */
+
+/* NN.NN, stored as YYMM like rme_model_config_t's genode_release. */
+static rme_err_t
+genode_release_value(parser_t *p, const token_t *tok, unsigned *out)
+{
+	const char *s = tok->text;
+
+	if (tok->len != 5 || !is_digit(s[0]) || !is_digit(s[1]) || s[2] != '.' ||
+	    !is_digit(s[3]) || !is_digit(s[4]))
+		return error_expected(p, tok, "a Genode release like 26.02");
+	*out = (unsigned)((s[0] - '0') * 1000 + (s[1] - '0') * 100 +
+	                  (s[3] - '0') * 10 + (s[4] - '0'));
+	return RME_OK;
+}
+
+static rme_err_t
+kernel_value(parser_t *p, const token_t *tok, rme_kernel_t *out)
+{
+	char name[ENUM_NAME_MAX];
+
+	if (token_to_cstr(tok, name, sizeof name) && rme_kernel_from_name(name, out) == 0)
+		return RME_OK;
+	return error_expected(p, tok, "a kernel (hw, nova, sel4, foc, okl4 or linux)");
+}
+
+static rme_err_t
+arch_value(parser_t *p, const token_t *tok, rme_arch_t *out)
+{
+	char name[ENUM_NAME_MAX];
+
+	if (token_to_cstr(tok, name, sizeof name) && rme_arch_from_name(name, out) == 0)
+		return RME_OK;
+	return error_expected(p, tok, "an architecture (x86_64, x86_32, arm_v8a or arm_v7a)");
+}
+
+static rme_err_t
+parse_mmap_area(parser_t *p, rme_trace_directives_t *d)
+{
+	token_t tok = next_token(p);
+	rme_err_t rc = number_value(p, &tok, 0, "an address", &d->mmap_area_base);
+
+	if (rc || (rc = size_arg(p, &d->mmap_area_size)))
+		return rc;
+	/* Directives precede all bindings, so this is slot 1. */
+	if (add_slot(p->trace, mmap_area_name, sizeof mmap_area_name - 1,
+	             RME_TRACE_SLOT_REGION_MAP) != RME_TRACE_SLOT_MMAP_AREA)
+		return error_no_memory(p);
+	d->has_mmap_area = 1;
+	return RME_OK;
+}
+
+static rme_err_t
+parse_policy(parser_t *p, rme_trace_directives_t *d)
+{
+	token_t tok = next_token(p);
+
+	if (!is_name(&tok))
+		return error_expected(p, &tok, "a policy name");
+	d->policy = arena_copy(p->trace, tok.text, tok.len);
+	if (!d->policy)
+		return error_no_memory(p);
+	d->has_policy = 1;
+	return RME_OK;
+}
+
+static rme_err_t
+parse_directive(parser_t *p, trace_directive_t directive, const token_t *keyword)
+{
+	rme_trace_directives_t *d = &p->trace->directives;
+	rme_trace_quota_t quota = { 0 };
+	rme_err_t rc = RME_OK;
+	token_t tok;
+
+	if (p->first_op_line)
+		return error_about_line(p, keyword, "directive ",
+		                        " must come before the first operation",
+		                        "line", p->first_op_line);
+	if (p->directive_line[directive])
+		return error_about_line(p, keyword, "duplicate directive ", "",
+		                        "first on line", p->directive_line[directive]);
+	p->directive_line[directive] = p->line;
+	switch (directive) {
+	case TRACE_DIRECTIVE_GENODE:
+		tok = next_token(p);
+		rc = genode_release_value(p, &tok, &d->genode_release);
+		d->has_genode = 1;
+		break;
+	case TRACE_DIRECTIVE_KERNEL:
+		tok = next_token(p);
+		rc = kernel_value(p, &tok, &d->kernel);
+		d->has_kernel = 1;
+		break;
+	case TRACE_DIRECTIVE_ARCH:
+		tok = next_token(p);
+		rc = arch_value(p, &tok, &d->arch);
+		d->has_arch = 1;
+		break;
+	case TRACE_DIRECTIVE_QUOTA:
+		rc = quota_parts(p, 0, &quota);
+		d->has_ram_quota = quota.has_ram;
+		d->ram_quota = quota.ram;
+		d->has_cap_quota = quota.has_caps;
+		d->cap_quota = quota.caps;
+		break;
+	case TRACE_DIRECTIVE_MMAP_AREA:
+		rc = parse_mmap_area(p, d);
+		break;
+	case TRACE_DIRECTIVE_MAP_COUNT_MAX:
+		tok = next_token(p);
+		rc = count_value(p, &tok, &d->map_count_max);
+		d->has_map_count_max = 1;
+		break;
+	case TRACE_DIRECTIVE_POLICY:
+		rc = parse_policy(p, d);
+		break;
+	case TRACE_DIRECTIVE_COUNT:
+		break;
+	}
+	return rc ? rc : expect_end_of_line(p);
+}
+
+/* ---- Lines --------------------------------------------------------------- */
+
+static rme_err_t
+parse_header(parser_t *p, const token_t *first)
+{
+	token_t version;
+
+	if (!token_is(first, "rmemu-trace"))
+		return error_expected(p, first, "the header \"rmemu-trace 1\"");
+	version = next_token(p);
+	if (!token_is(&version, "1"))
+		return error_expected(p, &version, "trace format version 1");
+	p->header_seen = 1;
+	return expect_end_of_line(p);
+}
+
+/* One line: blank, the header, a directive, or "[NAME =] OP ARGS [-> RESULT]". */
+static rme_err_t
+parse_line(parser_t *p)
+{
+	token_t first = next_token(p), name, keyword = first;
+	const char *after_first = p->cur;
+	int has_name = 0, kind, directive;
+	rme_err_t rc;
+
+	if (!first.len)
+		return RME_OK;
+	if (!p->header_seen)
+		return parse_header(p, &first);
+	name = next_token(p);
+	if (token_is(&name, "=")) {
+		name = first;
+		has_name = 1;
+		if ((rc = check_new_name(p, &name)))
+			return rc;
+		keyword = next_token(p);
+	} else {
+		p->cur = after_first;
+	}
+	kind = find_keyword(rme__trace_op_keywords, RME_TRACE_OP_COUNT_, &keyword);
+	if (kind >= 0)
+		return parse_op(p, (rme_trace_op_kind_t)kind, has_name ? &name : NULL, &keyword);
+	directive = find_keyword(rme__trace_directive_keywords, TRACE_DIRECTIVE_COUNT, &keyword);
+	if (has_name)
+		return error_expected(p, &keyword, directive >= 0
+		                      ? "an operation that yields a value after \"=\""
+		                      : "an operation after \"=\"");
+	if (directive >= 0)
+		return parse_directive(p, (trace_directive_t)directive, &keyword);
+	return error_expected(p, &keyword, "an operation or directive");
+}
+
+static rme_err_t
+parse_text(parser_t *p, const char *text, size_t len)
+{
+	const char *pos = text, *text_end = text + len;
+	trace_sink_t msg;
+	rme_err_t rc;
+
+	while (pos < text_end) {
+		/* The content ends at a comment or the LF, the line at the LF. */
+		const char *content_end = find_either(pos, text_end, '\n', '#');
+		const char *line_end = content_end;
+
+		if (content_end < text_end && *content_end == '#')
+			line_end = find_either(content_end, text_end, '\n', '\n');
+		p->line++;
+		p->line_start = p->cur = pos;
+		p->end = content_end;
+		if ((rc = parse_line(p)))
+			return rc;
+		pos = line_end < text_end ? line_end + 1 : text_end;
+	}
+	if (p->header_seen)
+		return RME_OK;
+	/* Point at the end of the text: after the last LF, or after the last byte. */
+	if (!len || text[len - 1] == '\n')
+		error_begin(p, &msg, p->line + 1, 1);
+	else
+		error_begin(p, &msg, p->line, (size_t)(text_end - p->line_start) + 1);
+	rme__sink_str(&msg, "expected the header \"rmemu-trace 1\", found end of file");
+	return error_end(&msg);
+}
+
+/* ---- The API ------------------------------------------------------------- */
+
+rme_err_t
+rme_trace_parse(const char *filename, const char *text, size_t len,
+                const rme_allocator_t *alloc, rme_trace_t **out,
+                rme_trace_error_t *err)
+{
+	rme_trace_error_t unused;
+	parser_t p = {
+		.filename = filename ? filename : "<trace>",
+		.err = err ? err : &unused
+	};
+	trace_sink_t msg;
+	rme_trace_t *t;
+	rme_err_t rc;
+
+	memset(p.err, 0, sizeof *p.err);
+	if (out)
+		*out = NULL;
+	if (!alloc)
+		alloc = rme_allocator_default();
+	if (!out || (!text && len) || !alloc->alloc || !alloc->free) {
+		error_begin(&p, &msg, 0, 0);
+		rme__sink_str(&msg, "invalid arguments to rme_trace_parse");
+		return error_end(&msg);
+	}
+	t = alloc->alloc(alloc->ctx, sizeof *t);
+	if (!t)
+		return error_no_memory(&p);
+	memset(t, 0, sizeof *t);
+	t->alloc = *alloc;
+	p.trace = t;
+	if (add_slot(t, env_name, sizeof env_name - 1, RME_TRACE_SLOT_REGION_MAP) !=
+	    RME_TRACE_SLOT_ENV)
+		rc = error_no_memory(&p);
+	else
+		rc = parse_text(&p, text ? text : "", len);
+	if (rc) {
+		rme_trace_free(t);
+		return rc;
+	}
+	*out = t;
+	return RME_OK;
+}
+
+void
+rme_trace_free(rme_trace_t *t)
+{
+	trace_arena_block_t *block, *next;
+
+	if (!t)
+		return;
+	for (size_t i = 0; i * TRACE_OPS_PER_CHUNK < t->op_count; i++)
+		trace_release(t, t->op_chunks[i], TRACE_OPS_PER_CHUNK * sizeof **t->op_chunks);
+	trace_release(t, t->op_chunks, t->op_chunk_capacity * sizeof *t->op_chunks);
+	trace_release(t, t->slots, t->slot_capacity * sizeof *t->slots);
+	trace_release(t, t->index, t->index_capacity * sizeof *t->index);
+	for (block = t->arena; block; block = next) {
+		next = block->next;
+		trace_release(t, block, block->size);
+	}
+	/* The allocator lives in t: copy it out before t goes. */
+	rme_allocator_t alloc = t->alloc;
+	alloc.free(alloc.ctx, t, sizeof *t);
+}
+
+const rme_trace_directives_t *
+rme_trace_directives(const rme_trace_t *t)
+{
+	return &t->directives;
+}
+
+size_t
+rme_trace_op_count(const rme_trace_t *t)
+{
+	return t->op_count;
+}
+
+const rme_trace_op_t *
+rme_trace_op(const rme_trace_t *t, size_t index)
+{
+	return index < t->op_count ? trace_op_at(t, index) : NULL;
+}
+
+rme_trace_result_t *
+rme_trace_actual(rme_trace_t *t, size_t index)
+{
+	return index < t->op_count ? &trace_op_at(t, index)->actual : NULL;
+}
+
+size_t
+rme_trace_slot_count(const rme_trace_t *t)
+{
+	return t->slot_count;
+}
+
+static const trace_slot_t *
+slot_at(const rme_trace_t *t, int slot)
+{
+	return slot >= 0 && (size_t)slot < t->slot_count ? &t->slots[slot] : NULL;
+}
+
+rme_trace_slot_kind_t
+rme_trace_slot_kind(const rme_trace_t *t, int slot)
+{
+	const trace_slot_t *s = slot_at(t, slot);
+
+	return s ? s->kind : RME_TRACE_SLOT_NONE;
+}
+
+const char *
+rme_trace_slot_name(const rme_trace_t *t, int slot)
+{
+	const trace_slot_t *s = slot_at(t, slot);
+
+	return s ? s->name : NULL;
+}
+
+int
+rme_trace_slot_find(const rme_trace_t *t, const char *name, size_t len)
+{
+	return name ? find_slot(t, name, len, hash_name(name, len)) : -1;
+}
+
+uint64_t
+rme_trace_addr_eval(const rme_trace_addr_t *addr, const uint64_t *slot_values)
+{
+	uint64_t base;
+
+	if (addr->slot < 0)
+		return addr->offset;
+	base = slot_values[addr->slot];
+	return addr->negative ? base - addr->offset : base + addr->offset;
+}
+
+rme_err_t
+rme_trace_result_set_errno(rme_trace_result_t *r, const char *name)
+{
+	size_t len = 0;
+
+	/* Bounded, so that a long string is not walked to its end. */
+	while (len <= RME_TRACE_ERRNO_NAME_MAX && name[len])
+		len++;
+	if (!is_errno_name(name, len))
+		return RME_ERR_INVALID_ARGUMENT;
+	set_errno_name(r, name, len);
+	return RME_OK;
+}
