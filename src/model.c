@@ -1090,6 +1090,67 @@ rme_rm_regions(const rme_model_t *m, rme_cap_t cap,
 	return RME_OK;
 }
 
+/* ---- Digest ------------------------------------------------------------------ */
+
+static void
+mix(uint64_t *h, uint64_t v)
+{
+	*h ^= v + 0x9e3779b97f4a7c15ULL + (*h << 6) + (*h >> 2);
+}
+
+static void
+digest_tree(uint64_t *h, const plc_block_t *b)
+{
+	if (!b) {
+		mix(h, 0x5a5a);
+		return;
+	}
+	mix(h, b->addr);
+	mix(h, b->size);
+	mix(h, b->max_avail);
+	mix(h, ((uint64_t)b->depth << 1) | b->used);
+	if (b->used) {
+		mix(h, b->region.ds ? b->region.ds->cap : 0);
+		mix(h, b->region.offset);
+		mix(h, ((uint64_t)b->region.write << 1) | b->region.exec);
+	}
+	digest_tree(h, b->child[0]);
+	digest_tree(h, b->child[1]);
+}
+
+uint64_t
+rme_model_digest(const rme_model_t *m)
+{
+	uint64_t h = 0;
+
+	if (!m)
+		return 0;
+	mix(&h, m->quota.ram_used);
+	mix(&h, m->quota.cap_used);
+	for (const struct rm *rm = m->rms; rm; rm = rm->next) {
+		mix(&h, rm->cap);
+		mix(&h, rm->ds.cap);
+		mix(&h, rm->base);
+		mix(&h, rm->size);
+		mix(&h, ((uint64_t)rm->has_handler << 1) | rm->internal);
+		mix(&h, rm->map.slab_blocks);
+		mix(&h, rm->map.slab_entries_avail);
+		mix(&h, rm->map.blocks);
+		for (uint64_t i = 0; i < rm->nfaulters; i++) {
+			mix(&h, rm->faulters[i].type);
+			mix(&h, rm->faulters[i].addr);
+		}
+		digest_tree(&h, rm->map.root.child[0]);
+	}
+	for (const struct ds *ds = m->dss; ds; ds = ds->next) {
+		mix(&h, ds->cap);
+		mix(&h, ds->kind);
+		mix(&h, ds->size);
+		mix(&h, ps_digest(&ds->pages));
+	}
+	return h;
+}
+
 /* A region the initial layout put there (a reserved one never is). */
 static bool
 layout_region(const plc_block_t *b)

@@ -235,3 +235,21 @@ ps_zero(pagestore_t *ps, uint64_t off, uint64_t len)
 		len -= n;
 	}
 }
+
+uint64_t
+ps_digest(const pagestore_t *ps)
+{
+	uint64_t sum = 0;
+
+	/* FNV-1a over each page; the pages' hashes are added, so order does not matter */
+	for (uint64_t i = 0; i < ps->capacity; i++) {
+		uint64_t h = 0xcbf29ce484222325ULL ^ ps->slots[i].index;
+
+		if (!ps->slots[i].index)
+			continue;
+		for (unsigned b = 0; b < PS_PAGE; b++)
+			h = (h ^ ps->slots[i].page[b]) * 0x100000001b3ULL;
+		sum += hash_index(h);
+	}
+	return sum;
+}

@@ -32,6 +32,12 @@ rme_err_t ps_write(pagestore_t *ps, uint64_t off, const void *buf, uint64_t len)
 /* Make [off, off+len) read as zeros again, giving back whole pages. */
 void ps_zero(pagestore_t *ps, uint64_t off, uint64_t len);
 
+/*
+ * A digest of the content that does not depend on the table's history:
+ * the same pages with the same bytes give the same value.
+ */
+uint64_t ps_digest(const pagestore_t *ps);
+
 /* Pages that hold host memory. */
 static inline uint64_t
 ps_pages(const pagestore_t *ps)

@@ -182,6 +182,7 @@ END_TEST
 
 /* Everything a test can observe of a region map, to compare before and after. */
 struct rm_snapshot {
+	uint64_t digest;
 	rme_quota_t quota;
 	rme_rm_info_t info;
 	rme_region_info_t regions[128];
@@ -201,6 +202,7 @@ static void
 snapshot(const rme_model_t *m, rme_cap_t rm, struct rm_snapshot *s)
 {
 	memset(s, 0, sizeof(*s));
+	s->digest = rme_model_digest(m);
 	rme_quota(m, &s->quota);
 	ck_assert_ok(rme_rm_info(m, rm, &s->info));
 	ck_assert_ok(rme_rm_regions(m, rm, collect_region, s));
@@ -209,6 +211,7 @@ snapshot(const rme_model_t *m, rme_cap_t rm, struct rm_snapshot *s)
 static void
 same_snapshot(const struct rm_snapshot *a, const struct rm_snapshot *b)
 {
+	ck_assert_uint_eq(a->digest, b->digest);
 	ck_assert_mem_eq(&a->quota, &b->quota, sizeof(a->quota));
 	ck_assert_mem_eq(&a->info, &b->info, sizeof(a->info));
 	ck_assert_uint_eq(a->n, b->n);
@@ -240,6 +243,35 @@ START_TEST(attach_out_of_metadata_quota_changes_nothing)
 		tu_check(m);
 		rme_model_destroy(m);
 	}
+}
+END_TEST
+
+START_TEST(digest_follows_every_change)
+{
+	rme_model_t *m = tu_model(1 << 20, 100);
+	rme_cap_t rm = tu_rm(m, 1 << 20), ds = tu_ram(m, 8192);
+	uint64_t seen[8];
+	unsigned n = 0;
+	uint8_t byte = 1;
+
+	seen[n++] = rme_model_digest(m);
+	ck_assert_ok(tu_attach_at(m, rm, ds, 0x1000, 0, 0, 1, NULL));
+	seen[n++] = rme_model_digest(m);
+	ck_assert_ok(rme_ds_write(m, ds, 4097, &byte, 1));            /* content */
+	seen[n++] = rme_model_digest(m);
+	ck_assert_ok(rme_fault_handler(m, rm));                      /* a handler */
+	seen[n++] = rme_model_digest(m);
+	ck_assert_ok(rme_detach(m, rm, 0x1000));                     /* tree shape */
+	seen[n++] = rme_model_digest(m);
+	ck_assert_ok(tu_attach_at(m, rm, ds, 0x1000, 0, 0, 0, NULL)); /* rights */
+	seen[n++] = rme_model_digest(m);
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = i + 1; j < n; j++)
+			ck_assert_uint_ne(seen[i], seen[j]);
+	/* and it is a function of the state: the same again gives the same */
+	ck_assert_ok(rme_detach(m, rm, 0x1000));
+	ck_assert_uint_eq(rme_model_digest(m), seen[4]);
+	rme_model_destroy(m);
 }
 END_TEST
 
@@ -379,6 +411,7 @@ quota_suite(void)
 	tcase_add_test(rm, metadata_slab_grows_at_core_threshold);
 	tcase_add_test(rm, attach_out_of_metadata_quota_changes_nothing);
 	tcase_add_test(rm, teardown_returns_every_byte);
+	tcase_add_test(rm, digest_follows_every_change);
 	tcase_add_test(fail, host_allocation_failure_changes_nothing);
 	tcase_add_test(fail, model_create_survives_allocation_failure);
 	tcase_set_timeout(fail, 60);

@@ -257,6 +257,15 @@ typedef struct rme_model_stats {
 RME_EXPORT void rme_model_stats(const rme_model_t *model, rme_model_stats_t *out);
 
 /*
+ * A digest of the model's complete state: quota, every region map (its
+ * tree with every field core keeps, its regions, its faulters, its
+ * metadata slab) and every dataspace with its content. Two models, or one
+ * model before and after a failed call, are in the same state exactly when
+ * their digests are equal (up to hash collisions).
+ */
+RME_EXPORT uint64_t rme_model_digest(const rme_model_t *model);
+
+/*
  * Remove everything that is not part of the initial layout: detach every
  * region, destroy every created region map, free every dataspace. Quota
  * comes back as each piece goes. Cannot fail.
