@@ -296,6 +296,8 @@ rme_model_create(const rme_model_config_t *cfg, rme_model_t **out)
 	m->quota.ram_quota = cfg->ram_quota;
 	m->quota.cap_quota = cfg->cap_quota;
 	cap_init(&m->caps, alloc, (uint16_t)atomic_fetch_add(&next_badge, 1));
+	if (cfg->memcheck_blocks)
+		mc_init(&m->memcheck);
 
 	err = rm_new(m, m->layout.vm_start, m->layout.vm_end - m->layout.vm_start, &m->env);
 	if (err == RME_OK) {
@@ -338,6 +340,7 @@ rme_model_destroy(rme_model_t *m)
 		rm_delete(m, m->rms, true);
 	while (m->dss)
 		ds_delete(m, m->dss, true);
+	mc_fini(&m->memcheck);   /* blocks nobody freed stay behind: leaks */
 	cap_fini(&m->caps);
 	alloc = m->alloc;
 	alloc->free(alloc->ctx, m, sizeof(*m));
@@ -393,6 +396,7 @@ rme_ram_alloc(rme_model_t *m, uint64_t size, rme_cap_t *out)
 	if (err != RME_OK)
 		return err;
 	(void)quota_charge(m, rounded, COST_RAM_ALLOC_CAPS);
+	ds->mc_token = mc_alloc(&m->memcheck, rounded);
 	*out = ds->cap;
 	return RME_OK;
 }
@@ -412,6 +416,7 @@ rme_ram_free(rme_model_t *m, rme_cap_t cap)
 	if ((err = prepare_release_of(m, ds)) != RME_OK)
 		return err;
 	quota_refund(m, ds->size, COST_RAM_ALLOC_CAPS);
+	mc_free(ds->mc_token);
 	ds_delete(m, ds, false);
 	return RME_OK;
 }
@@ -983,6 +988,7 @@ access(rme_model_t *m, rme_addr_t addr, rme_fault_type_t type, uint8_t wbyte,
 			return reflect(m, rm, type, a, out);
 
 		out->outcome = RME_ACCESS_DONE;
+		mc_touch(ds->mc_token, off);
 		if (type == RME_FAULT_READ)
 			ps_read(&ds->pages, off, &out->byte, 1);
 		else if (type == RME_FAULT_WRITE)

@@ -11,6 +11,7 @@
 
 #include "captable.h"
 #include "layout.h"
+#include "memcheck.h"
 #include "pagestore.h"
 #include "placement.h"
 
@@ -31,6 +32,7 @@ struct ds {
 	bool writeable;
 	bool internal;              /* part of the initial layout (ld.lib.so, the layout maps' dataspaces) */
 	pagestore_t pages;          /* RAM and ROM content */
+	uint8_t *mc_token;          /* the dataspace's memcheck block, if announced */
 	struct rm *rm;              /* for a managed dataspace: its region map */
 	plc_block_t *regions;       /* the regions that attach this dataspace */
 	struct ds *prev, *next;     /* the model's list of RAM and ROM dataspaces */
@@ -66,6 +68,7 @@ struct rme_model {
 	struct rm *rms;
 	struct ds *dss;
 	uint64_t visit_stamp;       /* for cycle searches */
+	mc_arena_t memcheck;        /* RAM dataspaces as memcheck blocks, if asked for */
 };
 
 /* The base-linux flavour: Region_map_mmap's rules instead of core's. */

@@ -297,6 +297,7 @@ set_up(struct replay *r, char *msg, size_t msglen)
 	if (d->has_cap_quota)
 		cfg.cap_quota = d->cap_quota;
 	cfg.allocator = r->opt->allocator;
+	cfg.memcheck_blocks = r->opt->memcheck_blocks;
 	err = rme_model_create(&cfg, &r->model);
 	if (err == RME_ERR_INVALID_ARGUMENT) {
 		snprintf(msg, msglen, "the model cannot be set up for Genode %u.%02u, kernel %s, arch %s",

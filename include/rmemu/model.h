@@ -63,6 +63,13 @@ typedef struct rme_model_config {
 	 * where the process's own layout applies). Default 1.
 	 */
 	int layout_regions;
+	/*
+	 * Under Valgrind, announce every RAM dataspace to memcheck as a heap
+	 * block that only rme_ram_free() frees: a dataspace still allocated when
+	 * the model is torn down or destroyed is then reported as "definitely
+	 * lost" with the stack that allocated it. Default 0.
+	 */
+	int memcheck_blocks;
 	const rme_allocator_t *allocator; /* the model's metadata; NULL: malloc */
 } rme_model_config_t;
 

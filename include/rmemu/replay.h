@@ -23,6 +23,7 @@ typedef struct rme_replay_options {
 	int keep_going;     /* go on after a divergence (default: stop at the first) */
 	int teardown;       /* at the end, remove everything the trace left and check it is all back */
 	int check;          /* run the model's invariant checker after every operation */
+	int memcheck_blocks; /* under Valgrind: RAM nobody frees is a leak (rme_model_config_t) */
 	const rme_allocator_t *allocator; /* the model's metadata; NULL: malloc */
 	/* called with the number of operations done so far, every 65536 operations */
 	void (*progress)(void *ctx, size_t done, size_t total);

@@ -122,7 +122,8 @@ cmd_replay(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	rme_replay_options_t opt = { 0 };
+	/* under Valgrind, RAM that the trace (or an mmap layer) never frees is a leak */
+	rme_replay_options_t opt = { .memcheck_blocks = 1 };
 	const char *out_path = NULL;
 	int quiet = 0, status = EXIT_OK, c;
 
