@@ -69,7 +69,8 @@ run_path(const char *path)
 	}
 	while ((e = readdir(d))) {
 		char sub[4096];
-		if (e->d_name[0] == '.')
+		/* hidden files and the README that explains a directory are no inputs */
+		if (e->d_name[0] == '.' || strncmp(e->d_name, "README", 6) == 0)
 			continue;
 		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
 		rc |= run_path(sub);
