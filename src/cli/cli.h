@@ -11,6 +11,7 @@ enum { EXIT_OK = 0, EXIT_DIVERGED = 1, EXIT_USAGE = 2 };
 int cmd_replay(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_fmt(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /*
  * Read a whole file ("-" is standard input) into a buffer the caller frees.

@@ -16,6 +16,7 @@ static const struct command {
 	{ "replay", cmd_replay, "replay traces against the model and compare the results" },
 	{ "check", cmd_check, "parse traces and report errors, without replaying" },
 	{ "fmt", cmd_fmt, "print a trace in canonical form" },
+	{ "bench", cmd_bench, "measure time per operation and metadata per mapping" },
 };
 
 static void
