@@ -9,6 +9,8 @@
 #include <rmemu/model.h>
 #include <rmemu/replay.h>
 #include <rmemu/trace.h>
+#include <rmemu/mmap.h>
+#include <rmemu/genode_prims.h>
 
 #define RMEMU_VERSION_STRING "0.1.0"
 

@@ -1,0 +1,382 @@
+/*
+ * mmap_registry.c: the mmap layer's registry: an AVL tree of mapping
+ * pieces keyed by address, augmented with the free gaps between them, and
+ * the list of RAM chunks behind them.
+ *
+ * Every node knows the gap that precedes it; every subtree knows its
+ * largest gap. Inserting or removing a node changes the gap of its
+ * successor, so both re-augment the successor's path to the root as well
+ * as the rebalanced path: O(log n) each.
+ */
+#include "mmap_registry.h"
+
+static int
+height(const mm_piece_t *s)
+{
+	return s ? s->height : 0;
+}
+
+static uint64_t
+max_gap(const mm_piece_t *s)
+{
+	return s ? s->max_gap : 0;
+}
+
+/* Recompute a node's height and largest gap from its children. */
+static void
+update(mm_piece_t *s)
+{
+	int hl = height(s->child[0]), hr = height(s->child[1]);
+	uint64_t m = s->gap;
+
+	s->height = 1 + (hl > hr ? hl : hr);
+	if (max_gap(s->child[0]) > m)
+		m = max_gap(s->child[0]);
+	if (max_gap(s->child[1]) > m)
+		m = max_gap(s->child[1]);
+	s->max_gap = m;
+}
+
+static void
+augment_to_root(mm_piece_t *s)
+{
+	for (; s; s = s->parent)
+		update(s);
+}
+
+static void
+replace_child(mm_registry_t *r, mm_piece_t *parent, mm_piece_t *old, mm_piece_t *new_child)
+{
+	if (!parent)
+		r->root = new_child;
+	else
+		parent->child[parent->child[1] == old] = new_child;
+	if (new_child)
+		new_child->parent = parent;
+}
+
+/* Rotate x down towards side dir (0: left rotation); returns the new subtree root. */
+static mm_piece_t *
+rotate(mm_registry_t *r, mm_piece_t *x, int dir)
+{
+	mm_piece_t *y = x->child[!dir];
+
+	x->child[!dir] = y->child[dir];
+	if (y->child[dir])
+		y->child[dir]->parent = x;
+	replace_child(r, x->parent, x, y);
+	y->child[dir] = x;
+	x->parent = y;
+	update(x);
+	update(y);
+	return y;
+}
+
+/* Restore the AVL balance and the augmentation from s up to the root. */
+static void
+rebalance_to_root(mm_registry_t *r, mm_piece_t *s)
+{
+	while (s) {
+		int balance;
+
+		update(s);
+		balance = height(s->child[1]) - height(s->child[0]);
+		if (balance > 1) {
+			mm_piece_t *c = s->child[1];
+			if (height(c->child[0]) > height(c->child[1]))
+				rotate(r, c, 1);
+			s = rotate(r, s, 0);
+		} else if (balance < -1) {
+			mm_piece_t *c = s->child[0];
+			if (height(c->child[1]) > height(c->child[0]))
+				rotate(r, c, 0);
+			s = rotate(r, s, 1);
+		}
+		s = s->parent;
+	}
+}
+
+void
+mm_reg_init(mm_registry_t *r, uint64_t base, uint64_t end)
+{
+	r->root = NULL;
+	r->base = base;
+	r->end = end;
+	r->npieces = 0;
+	r->chunks = NULL;
+	r->nchunks = 0;
+	r->chunk_bytes = 0;
+}
+
+mm_piece_t *
+mm_reg_first(const mm_registry_t *r)
+{
+	mm_piece_t *s = r->root;
+
+	while (s && s->child[0])
+		s = s->child[0];
+	return s;
+}
+
+static mm_piece_t *
+last(const mm_registry_t *r)
+{
+	mm_piece_t *s = r->root;
+
+	while (s && s->child[1])
+		s = s->child[1];
+	return s;
+}
+
+/* The in-order neighbour on side dir (1: next, 0: previous). */
+static mm_piece_t *
+neighbour(const mm_piece_t *s, int dir)
+{
+	if (s->child[dir]) {
+		mm_piece_t *n = s->child[dir];
+		while (n->child[!dir])
+			n = n->child[!dir];
+		return n;
+	}
+	while (s->parent && s->parent->child[dir] == s)
+		s = s->parent;
+	return s->parent;
+}
+
+mm_piece_t *
+mm_reg_next(const mm_piece_t *s)
+{
+	return neighbour(s, 1);
+}
+
+mm_piece_t *
+mm_reg_prev(const mm_piece_t *s)
+{
+	return neighbour(s, 0);
+}
+
+void
+mm_reg_insert(mm_registry_t *r, mm_piece_t *s)
+{
+	mm_piece_t *p = r->root, *pred, *succ;
+	int dir = 0;
+
+	s->child[0] = s->child[1] = NULL;
+	s->height = 1;
+	while (p) {
+		dir = s->start > p->start;
+		if (!p->child[dir])
+			break;
+		p = p->child[dir];
+	}
+	s->parent = p;
+	if (p)
+		p->child[dir] = s;
+	else
+		r->root = s;
+	r->npieces++;
+
+	pred = mm_reg_prev(s);
+	succ = mm_reg_next(s);
+	s->gap = s->start - (pred ? pred->end : r->base);
+	if (succ)
+		succ->gap = succ->start - s->end;
+	rebalance_to_root(r, s);
+	if (succ)
+		augment_to_root(succ);
+}
+
+void
+mm_reg_remove(mm_registry_t *r, mm_piece_t *s)
+{
+	mm_piece_t *succ = mm_reg_next(s), *fix;
+
+	if (s->child[0] && s->child[1]) {
+		/* Put the successor, which has no left child, in s's place. */
+		mm_piece_t *n = succ, *np = succ->parent;
+
+		if (np != s) {
+			np->child[0] = n->child[1];
+			if (n->child[1])
+				n->child[1]->parent = np;
+			n->child[1] = s->child[1];
+			s->child[1]->parent = n;
+			fix = np;
+		} else {
+			fix = n;
+		}
+		n->child[0] = s->child[0];
+		s->child[0]->parent = n;
+		replace_child(r, s->parent, s, n);
+	} else {
+		mm_piece_t *c = s->child[0] ? s->child[0] : s->child[1];
+		replace_child(r, s->parent, s, c);
+		fix = s->parent;
+	}
+	r->npieces--;
+
+	/* The successor's gap now reaches back over s and the gap before it. */
+	if (succ)
+		succ->gap += s->gap + (s->end - s->start);
+	rebalance_to_root(r, fix);
+	if (succ)
+		augment_to_root(succ);
+	s->parent = s->child[0] = s->child[1] = NULL;
+}
+
+mm_piece_t *
+mm_reg_lower_bound(const mm_registry_t *r, uint64_t addr)
+{
+	mm_piece_t *s = r->root, *best = NULL;
+
+	while (s) {
+		if (s->end > addr) {
+			best = s;
+			s = s->child[0];
+		} else {
+			s = s->child[1];
+		}
+	}
+	return best;
+}
+
+mm_piece_t *
+mm_reg_find(const mm_registry_t *r, uint64_t addr)
+{
+	mm_piece_t *s = mm_reg_lower_bound(r, addr);
+
+	return s && s->start <= addr ? s : NULL;
+}
+
+bool
+mm_reg_range_free(const mm_registry_t *r, uint64_t start, uint64_t end)
+{
+	mm_piece_t *s = mm_reg_lower_bound(r, start);
+
+	return !s || s->start >= end;
+}
+
+bool
+mm_reg_find_gap_topdown(const mm_registry_t *r, uint64_t len, uint64_t *out)
+{
+	const mm_piece_t *top = last(r), *s = r->root;
+	uint64_t top_gap = r->end - (top ? top->end : r->base);
+
+	if (len == 0)
+		return false;
+	if (top_gap >= len) {
+		*out = r->end - len;
+		return true;
+	}
+	/* The rightmost node whose preceding gap fits: right subtree first, then itself. */
+	while (s) {
+		if (max_gap(s->child[1]) >= len)
+			s = s->child[1];
+		else if (s->gap >= len) {
+			*out = s->start - len;
+			return true;
+		} else if (max_gap(s->child[0]) >= len)
+			s = s->child[0];
+		else
+			return false;
+	}
+	return false;
+}
+
+void
+mm_reg_chunk_link(mm_registry_t *r, mm_chunk_t *c)
+{
+	c->prev = NULL;
+	c->next = r->chunks;
+	if (r->chunks)
+		r->chunks->prev = c;
+	r->chunks = c;
+	r->nchunks++;
+	r->chunk_bytes += c->size;
+}
+
+void
+mm_reg_chunk_unlink(mm_registry_t *r, mm_chunk_t *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		r->chunks = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+	r->nchunks--;
+	r->chunk_bytes -= c->size;
+}
+
+/* ---- Checking ---------------------------------------------------------------- */
+
+static bool
+fail_at(mm_text_t *t, const char *what, const mm_piece_t *s)
+{
+	mm_text_str(t, what);
+	if (s) {
+		mm_text_str(t, " (piece [");
+		mm_text_hex(t, s->start);
+		mm_text_str(t, ", ");
+		mm_text_hex(t, s->end);
+		mm_text_str(t, "))");
+	}
+	return false;
+}
+
+/* Check one subtree's links, heights and augmentation (recursion depth is the tree height). */
+static bool
+check_subtree(const mm_piece_t *s, const mm_piece_t *parent, mm_text_t *t)
+{
+	int hl, hr;
+	uint64_t m;
+
+	if (!s)
+		return true;
+	if (s->parent != parent)
+		return fail_at(t, "a parent link is wrong", s);
+	if (!check_subtree(s->child[0], s, t) || !check_subtree(s->child[1], s, t))
+		return false;
+	hl = height(s->child[0]);
+	hr = height(s->child[1]);
+	if (s->height != 1 + (hl > hr ? hl : hr))
+		return fail_at(t, "a height is wrong", s);
+	if (hl - hr > 1 || hr - hl > 1)
+		return fail_at(t, "the tree is out of balance", s);
+	m = s->gap;
+	if (max_gap(s->child[0]) > m)
+		m = max_gap(s->child[0]);
+	if (max_gap(s->child[1]) > m)
+		m = max_gap(s->child[1]);
+	if (s->max_gap != m)
+		return fail_at(t, "a subtree's largest gap is wrong", s);
+	return true;
+}
+
+bool
+mm_reg_check(const mm_registry_t *r, mm_text_t *t)
+{
+	const mm_piece_t *prev = NULL;
+	uint64_t n = 0;
+
+	if (!check_subtree(r->root, NULL, t))
+		return false;
+	for (const mm_piece_t *s = mm_reg_first(r); s; s = mm_reg_next(s)) {
+		uint64_t prev_end = prev ? prev->end : r->base;
+
+		if (s->start >= s->end || !mm_page_aligned(s->start) || !mm_page_aligned(s->end))
+			return fail_at(t, "a piece is empty or not page-aligned", s);
+		if (s->start < r->base || s->end > r->end)
+			return fail_at(t, "a piece lies outside the area", s);
+		if (s->start < prev_end)
+			return fail_at(t, "pieces overlap or are out of order", s);
+		if (s->gap != s->start - prev_end)
+			return fail_at(t, "a gap is wrong", s);
+		prev = s;
+		n++;
+	}
+	if (n != r->npieces)
+		return fail_at(t, "the piece count is wrong", NULL);
+	return true;
+}

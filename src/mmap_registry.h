@@ -1,0 +1,121 @@
+/*
+ * mmap_registry.h: the registry of the managed-area mmap layer: the pieces
+ * of every mapping in an AVL tree keyed by address, and the RAM chunks
+ * that back them.
+ *
+ * A piece (mm_piece_t) is a page range with uniform attributes that is
+ * backed by at most one chunk; it is exactly one attachment in the area's
+ * region map when it is accessible. A Linux VMA is a run of adjacent
+ * pieces that Linux would merge (mm_piece_joins). Each tree node also keeps
+ * the free gap before it and the largest gap in its subtree, so that a
+ * free range is found in O(log n) like Linux's augmented VMA tree does.
+ *
+ * The entries live on the prims' heap; the registry itself allocates
+ * nothing, so its tree operations cannot fail.
+ */
+#ifndef RMEMU_MMAP_REGISTRY_H
+#define RMEMU_MMAP_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rmemu/genode_prims.h>
+
+#include "mmap_internal.h"
+
+/* A RAM dataspace backing one or more pieces. */
+typedef struct mm_chunk {
+	rme_prim_cap_t ds;
+	uint64_t size;                  /* bytes, a page multiple */
+	uint64_t refs;                  /* pieces that use it */
+	struct mm_chunk *prev, *next;   /* the registry's list of chunks */
+	struct mm_chunk *fresh_next;    /* a transaction's list of chunks it allocated */
+	uint64_t check_refs, check_bytes; /* scratch for the invariant checker */
+} mm_chunk_t;
+
+/* VMA flags that decide whether Linux merges two adjacent VMAs. */
+enum {
+	MM_VM_SHARED     = 1 << 0,   /* MAP_SHARED */
+	MM_VM_FILE       = 1 << 1,   /* mapped from a file descriptor */
+	MM_VM_ACCOUNT    = 1 << 2,   /* charged as private writable memory */
+	MM_VM_NORESERVE  = 1 << 3,
+	MM_VM_LOCKED     = 1 << 4,
+	MM_VM_GROWSDOWN  = 1 << 5,
+	MM_VM_NOHUGEPAGE = 1 << 6    /* MAP_STACK sets it since Linux 6.7 */
+};
+
+typedef struct mm_piece {
+	struct mm_piece *child[2], *parent;
+	int height;
+	uint64_t gap;       /* free bytes between the previous piece (or the area base) and start */
+	uint64_t max_gap;   /* the largest gap in this subtree */
+
+	uint64_t start, end;
+	unsigned prot;      /* RME_PROT_READ | WRITE | EXEC */
+	unsigned vmflags;   /* MM_VM_* */
+	uint64_t obj;       /* the object mapped: 0 anonymous private, else a shared object or file */
+	uint64_t pgoff;     /* page offset of start within obj, as Linux's vm_pgoff */
+	mm_chunk_t *chunk;  /* NULL: no RAM behind it, which only PROT_NONE allows */
+	uint64_t chunk_off; /* where start lies in chunk */
+
+	struct mm_piece *link; /* a transaction's lists */
+	bool keep;           /* in a transaction: belongs to the old and the new state */
+} mm_piece_t;
+
+typedef struct mm_registry {
+	mm_piece_t *root;
+	uint64_t base, end;      /* the area */
+	uint64_t npieces;
+	mm_chunk_t *chunks;
+	uint64_t nchunks, chunk_bytes;
+} mm_registry_t;
+
+void mm_reg_init(mm_registry_t *r, uint64_t base, uint64_t end);
+
+void mm_reg_insert(mm_registry_t *r, mm_piece_t *s);
+void mm_reg_remove(mm_registry_t *r, mm_piece_t *s);
+
+mm_piece_t *mm_reg_first(const mm_registry_t *r);
+mm_piece_t *mm_reg_next(const mm_piece_t *s);
+mm_piece_t *mm_reg_prev(const mm_piece_t *s);
+
+/* The first piece that ends after addr (it contains addr or lies above it). */
+mm_piece_t *mm_reg_lower_bound(const mm_registry_t *r, uint64_t addr);
+/* The piece that contains addr, or NULL. */
+mm_piece_t *mm_reg_find(const mm_registry_t *r, uint64_t addr);
+/* Whether no piece overlaps [start, end). */
+bool mm_reg_range_free(const mm_registry_t *r, uint64_t start, uint64_t end);
+/* The highest start of a free range of len bytes in the area, if there is one. */
+bool mm_reg_find_gap_topdown(const mm_registry_t *r, uint64_t len, uint64_t *out);
+
+void mm_reg_chunk_link(mm_registry_t *r, mm_chunk_t *c);
+void mm_reg_chunk_unlink(mm_registry_t *r, mm_chunk_t *c);
+
+/*
+ * Whether Linux would merge a and b into one VMA: b follows a directly,
+ * with the same protection and flags, in the same object at the next page.
+ */
+static inline bool
+mm_piece_joins(const mm_piece_t *a, const mm_piece_t *b)
+{
+	return a && b && a->end == b->start && a->prot == b->prot &&
+	       a->vmflags == b->vmflags && a->obj == b->obj &&
+	       a->pgoff + (a->end - a->start) / MM_PAGE == b->pgoff;
+}
+
+/* Whether the piece is attached in the area's region map. */
+static inline bool
+mm_piece_attached(const mm_piece_t *s)
+{
+	return s->chunk && s->prot != RME_PROT_NONE;
+}
+
+/*
+ * Check the tree: order, no overlap, inside the area, parent links,
+ * heights and balance, gaps and their subtree maxima, the piece count.
+ * Returns true, or false with a description appended to t.
+ */
+bool mm_reg_check(const mm_registry_t *r, mm_text_t *t);
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * prims_model.c: the Genode primitives of rmemu/genode_prims.h on rmemu's
+ * model, through the model's public API only. Capabilities pass through
+ * unchanged; RME_PRIM_LOCAL_RM becomes the model's address space, env.
+ */
+#include <string.h>
+
+#include <rmemu/genode_prims.h>
+#include <rmemu/model.h>
+
+static rme_prims_model_t *
+pm_of(void *ctx)
+{
+	return ctx;
+}
+
+static rme_cap_t
+rm_cap(rme_prims_model_t *pm, rme_prim_cap_t rm)
+{
+	return rm == RME_PRIM_LOCAL_RM ? rme_env(pm->model) : rm;
+}
+
+static rme_err_t
+pm_ram_alloc(void *ctx, uint64_t size, rme_prim_cap_t *ds)
+{
+	return rme_ram_alloc(pm_of(ctx)->model, size, ds);
+}
+
+static void
+pm_ram_free(void *ctx, rme_prim_cap_t ds)
+{
+	(void)rme_ram_free(pm_of(ctx)->model, ds);
+}
+
+/*
+ * Zero a range of a dataspace. The model stores only pages that were
+ * written and reads absent ones as zeros, so a page that reads as zeros
+ * already is left alone and only the others are overwritten: writing over
+ * a stored page needs no memory, so this cannot fail half-way.
+ */
+static rme_err_t
+pm_ds_zero(void *ctx, rme_prim_cap_t ds, uint64_t offset, uint64_t len)
+{
+	static const uint8_t zeros[RME_PAGE_SIZE];
+	rme_model_t *m = pm_of(ctx)->model;
+	uint8_t page[RME_PAGE_SIZE];
+
+	while (len) {
+		uint64_t n = RME_PAGE_SIZE - offset % RME_PAGE_SIZE;
+		rme_err_t err;
+
+		if (n > len)
+			n = len;
+		err = rme_ds_read(m, ds, offset, page, n);
+		if (err == RME_OK && memcmp(page, zeros, n) != 0)
+			err = rme_ds_write(m, ds, offset, zeros, n);
+		if (err != RME_OK)
+			return err;
+		offset += n;
+		len -= n;
+	}
+	return RME_OK;
+}
+
+static rme_err_t
+pm_rm_create(void *ctx, uint64_t size, rme_prim_cap_t *rm)
+{
+	return rme_rm_create(pm_of(ctx)->model, size, rm);
+}
+
+static void
+pm_rm_destroy(void *ctx, rme_prim_cap_t rm)
+{
+	(void)rme_rm_destroy(pm_of(ctx)->model, rm);
+}
+
+static rme_prim_cap_t
+pm_rm_dataspace(void *ctx, rme_prim_cap_t rm)
+{
+	return rme_rm_dataspace(pm_of(ctx)->model, rm);
+}
+
+static rme_err_t
+pm_attach(void *ctx, rme_prim_cap_t rm, rme_prim_cap_t ds, const rme_prim_attr_t *attr,
+          uint64_t *at)
+{
+	rme_prims_model_t *pm = pm_of(ctx);
+	rme_attr_t a = {
+		.size = attr->size,
+		.offset = attr->offset,
+		.use_at = attr->use_at,
+		.at = attr->at,
+		.executable = attr->executable,
+		.writeable = attr->writeable,
+	};
+	rme_range_t range;
+	rme_err_t err = rme_attach(pm->model, rm_cap(pm, rm), ds, &a, &range);
+
+	*at = range.start;
+	return err;
+}
+
+static void
+pm_detach(void *ctx, rme_prim_cap_t rm, uint64_t at)
+{
+	rme_prims_model_t *pm = pm_of(ctx);
+
+	(void)rme_detach(pm->model, rm_cap(pm, rm), at);
+}
+
+static void *
+pm_heap_alloc(void *ctx, size_t size)
+{
+	const rme_allocator_t *h = pm_of(ctx)->heap;
+
+	return h->alloc(h->ctx, size);
+}
+
+static void
+pm_heap_free(void *ctx, void *ptr, size_t size)
+{
+	const rme_allocator_t *h = pm_of(ctx)->heap;
+
+	h->free(h->ctx, ptr, size);
+}
+
+/* A model is single-threaded: there is nothing to serialise. */
+static void
+pm_lock(void *ctx)
+{
+	(void)ctx;
+}
+
+void
+rme_prims_model_init(rme_prims_model_t *pm, rme_model_t *model, const rme_allocator_t *heap)
+{
+	memset(pm, 0, sizeof(*pm));
+	pm->model = model;
+	pm->heap = heap ? heap : rme_allocator_default();
+	pm->prims = (rme_genode_prims_t){
+		.ctx = pm,
+		.ram_alloc = pm_ram_alloc,
+		.ram_free = pm_ram_free,
+		.ds_zero = pm_ds_zero,
+		.rm_create = pm_rm_create,
+		.rm_destroy = pm_rm_destroy,
+		.rm_dataspace = pm_rm_dataspace,
+		.attach = pm_attach,
+		.detach = pm_detach,
+		.heap_alloc = pm_heap_alloc,
+		.heap_free = pm_heap_free,
+		.lock = pm_lock,
+		.unlock = pm_lock,
+	};
+}
