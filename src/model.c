@@ -161,26 +161,9 @@ detaches_implicitly(const rme_model_t *m)
 }
 
 /*
- * Make sure that the regions of ds can be detached without running out of
- * host memory, for releases that detach them implicitly.
- */
-static rme_err_t
-prepare_release_of(rme_model_t *m, const struct ds *ds)
-{
-	if (!detaches_implicitly(m))
-		return RME_OK;
-	for (const plc_block_t *b = ds->regions; b; b = b->region.ds_next) {
-		rme_err_t err = plc_reserve(&b->region.owner->map, PLC_NODES_PER_OP);
-		if (err != RME_OK)
-			return err;
-	}
-	return RME_OK;
-}
-
-/*
  * The dataspace is going away. Since 24.02 its regions stay allocated but
- * reserved, faulting until they are detached; before, they were detached.
- * With implicit detaches, prepare_release_of() must have run first.
+ * reserved, faulting until they are detached; before, they were detached
+ * (which needs no host memory, see plc_free).
  */
 static void
 release_regions_of(rme_model_t *m, struct ds *ds, bool tearing_down)
@@ -405,7 +388,6 @@ rme_err_t
 rme_ram_free(rme_model_t *m, rme_cap_t cap)
 {
 	struct ds *ds;
-	rme_err_t err;
 
 	if (!m)
 		return RME_ERR_INVALID_ARGUMENT;
@@ -413,8 +395,6 @@ rme_ram_free(rme_model_t *m, rme_cap_t cap)
 	/* Core ignores a dataspace that is not RAM of this PD. */
 	if (!ds || ds->kind != DS_RAM)
 		return RME_OK;
-	if ((err = prepare_release_of(m, ds)) != RME_OK)
-		return err;
 	quota_refund(m, ds->size, COST_RAM_ALLOC_CAPS);
 	mc_free(ds->mc_token);
 	ds_delete(m, ds, false);
@@ -460,15 +440,12 @@ rme_err_t
 rme_rom_free(rme_model_t *m, rme_cap_t cap)
 {
 	struct ds *ds;
-	rme_err_t err;
 
 	if (!m)
 		return RME_ERR_INVALID_ARGUMENT;
 	ds = ds_of(m, cap);
 	if (!ds || ds->kind != DS_ROM)
 		return RME_ERR_INVALID_DATASPACE;
-	if ((err = prepare_release_of(m, ds)) != RME_OK)
-		return err;
 	ds_delete(m, ds, false);
 	return RME_OK;
 }
@@ -634,7 +611,6 @@ rme_err_t
 rme_rm_destroy(rme_model_t *m, rme_cap_t cap)
 {
 	struct rm *rm;
-	rme_err_t err;
 
 	if (!m)
 		return RME_ERR_INVALID_ARGUMENT;
@@ -643,8 +619,6 @@ rme_rm_destroy(rme_model_t *m, rme_cap_t cap)
 		return RME_ERR_INVALID_ARGUMENT;
 	if (rm->internal)
 		return RME_ERR_DENIED;
-	if ((err = prepare_release_of(m, &rm->ds)) != RME_OK)
-		return err;
 	quota_refund(m, COST_RM_CREATE_RAM, COST_RM_CREATE_CAPS);
 	rm_delete(m, rm, false);
 	return RME_OK;
@@ -880,7 +854,6 @@ rme_detach(rme_model_t *m, rme_cap_t rm_cap, rme_addr_t addr)
 {
 	struct rm *rm;
 	plc_block_t *b;
-	rme_err_t err;
 
 	if (!m)
 		return RME_ERR_INVALID_ARGUMENT;
@@ -891,8 +864,7 @@ rme_detach(rme_model_t *m, rme_cap_t rm_cap, rme_addr_t addr)
 	/* core ignores an address without a region; base-linux wants the exact start */
 	if (!b || (model_is_linux(m) && b->addr != addr))
 		return RME_OK;
-	if ((err = plc_reserve(&rm->map, PLC_NODES_PER_OP)) != RME_OK)
-		return err;
+	/* cannot fail: freeing the block gives the node that the merge takes (plc_free) */
 	region_unlink(b);
 	plc_free(&rm->map, addr);
 	plc_trim(&rm->map);

@@ -500,7 +500,11 @@ plc_free(plc_t *p, uint64_t addr)
 	base = b->addr;
 	size = b->size;
 	destroy_block(p, b);
-	/* Cannot fail: the slab has an entry free (see allocate) and a node is reserved. */
+	/*
+	 * Cannot fail, and needs no host memory: destroy_block just put its node
+	 * among the spares, where add_range takes its one node from, and the
+	 * slab has more than three entries free (see allocate).
+	 */
 	(void)plc_add_range(p, base, size);
 }
 

@@ -91,6 +91,7 @@ rme_err_t plc_add_range(plc_t *p, uint64_t addr, uint64_t size);
 rme_err_t plc_alloc_aligned(plc_t *p, uint64_t size, unsigned align_log2,
                             plc_block_t **out);
 rme_err_t plc_alloc_addr(plc_t *p, uint64_t size, uint64_t addr, plc_block_t **out);
+/* Free the used block containing addr, coalescing; never fails, needs no plc_reserve. */
 void plc_free(plc_t *p, uint64_t addr);
 
 /* The used block that contains addr, or NULL (core's Allocator_avl_tpl::metadata). */
