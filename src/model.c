@@ -89,6 +89,19 @@ slab_shrink(void *ctx)
 		quota_refund(rm->model, COST_MD_SLAB_RAM, COST_MD_SLAB_CAPS);
 }
 
+/* What creating a region map costs on this kernel (src/costs.h). */
+static uint64_t
+rm_create_ram(const rme_model_t *m)
+{
+	return model_is_linux(m) ? COST_LINUX_RM_CREATE_RAM : COST_RM_CREATE_RAM;
+}
+
+static uint64_t
+rm_create_caps(const rme_model_t *m)
+{
+	return model_is_linux(m) ? COST_LINUX_RM_CREATE_CAPS : COST_RM_CREATE_CAPS;
+}
+
 void
 rme_quota(const rme_model_t *m, rme_quota_t *out)
 {
@@ -595,14 +608,22 @@ rme_rm_create(rme_model_t *m, uint64_t size, rme_cap_t *out)
 	/* base-linux's sub region maps keep the size they were given */
 	if (model_is_linux(m))
 		rounded = size;
-	if (ram_avail(m) < COST_RM_CREATE_RAM)
-		return RME_ERR_OUT_OF_RAM;
-	if (caps_avail(m) < COST_RM_CREATE_CAPS)
-		return RME_ERR_OUT_OF_CAPS;
-	err = rm_new(m, 0, rounded, &rm);
-	if (err != RME_OK)
-		return err;
-	(void)quota_charge(m, COST_RM_CREATE_RAM, COST_RM_CREATE_CAPS);
+	{
+		/* on base-linux, the first region map also opens the RM session */
+		bool opens = model_is_linux(m) && !m->rm_session_open;
+		uint64_t ram = rm_create_ram(m) + (opens ? COST_LINUX_RM_SESSION_RAM : 0);
+		uint64_t caps = rm_create_caps(m) + (opens ? COST_LINUX_RM_SESSION_CAPS : 0);
+
+		if (ram_avail(m) < ram)
+			return RME_ERR_OUT_OF_RAM;
+		if (caps_avail(m) < caps)
+			return RME_ERR_OUT_OF_CAPS;
+		err = rm_new(m, 0, rounded, &rm);
+		if (err != RME_OK)
+			return err;
+		(void)quota_charge(m, ram, caps);
+		m->rm_session_open = m->rm_session_open || opens;
+	}
 	*out = rm->cap;
 	return RME_OK;
 }
@@ -619,7 +640,7 @@ rme_rm_destroy(rme_model_t *m, rme_cap_t cap)
 		return RME_ERR_INVALID_ARGUMENT;
 	if (rm->internal)
 		return RME_ERR_DENIED;
-	quota_refund(m, COST_RM_CREATE_RAM, COST_RM_CREATE_CAPS);
+	quota_refund(m, rm_create_ram(m), rm_create_caps(m));
 	rm_delete(m, rm, false);
 	return RME_OK;
 }
@@ -1105,6 +1126,7 @@ rme_model_digest(const rme_model_t *m)
 		return 0;
 	mix(&h, m->quota.ram_used);
 	mix(&h, m->quota.cap_used);
+	mix(&h, m->rm_session_open);
 	for (const struct rm *rm = m->rms; rm; rm = rm->next) {
 		mix(&h, rm->cap);
 		mix(&h, rm->ds.cap);
@@ -1187,9 +1209,13 @@ rme_model_teardown(rme_model_t *m)
 	for (rm = m->rms; rm; rm = next_rm) {
 		next_rm = rm->next;
 		if (!rm->internal) {
-			quota_refund(m, COST_RM_CREATE_RAM, COST_RM_CREATE_CAPS);
+			quota_refund(m, rm_create_ram(m), rm_create_caps(m));
 			rm_delete(m, rm, true);
 		}
+	}
+	if (m->rm_session_open) {
+		quota_refund(m, COST_LINUX_RM_SESSION_RAM, COST_LINUX_RM_SESSION_CAPS);
+		m->rm_session_open = false;
 	}
 	for (ds = m->dss; ds; ds = next_ds) {
 		next_ds = ds->next;
@@ -1246,8 +1272,8 @@ rme_model_check(const rme_model_t *m, char *msg, size_t msglen)
 		if (covered != rm->size)
 			return check_fail(msg, msglen, "the blocks do not tile the region map");
 		if (!rm->internal) {
-			ram += COST_RM_CREATE_RAM;
-			caps += COST_RM_CREATE_CAPS;
+			ram += rm_create_ram(m);
+			caps += rm_create_caps(m);
 		}
 		if (rm->map.slab_blocks > 1 && slab_charged(m)) {
 			ram += (rm->map.slab_blocks - 1) * (uint64_t)COST_MD_SLAB_RAM;
@@ -1267,6 +1293,10 @@ rme_model_check(const rme_model_t *m, char *msg, size_t msglen)
 			ram += ds->size;
 			caps += COST_RAM_ALLOC_CAPS;
 		}
+	}
+	if (m->rm_session_open) {
+		ram += COST_LINUX_RM_SESSION_RAM;
+		caps += COST_LINUX_RM_SESSION_CAPS;
 	}
 	if (ram != m->quota.ram_used || caps != m->quota.cap_used) {
 		snprintf(buf, sizeof(buf),

@@ -68,6 +68,7 @@ struct rme_model {
 	struct rm *rms;
 	struct ds *dss;
 	uint64_t visit_stamp;       /* for cycle searches */
+	bool rm_session_open;       /* base-linux: the RM session the first rm_create opened */
 	mc_arena_t memcheck;        /* RAM dataspaces as memcheck blocks, if asked for */
 };
 

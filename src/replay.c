@@ -296,6 +296,10 @@ set_up(struct replay *r, char *msg, size_t msglen)
 		cfg.ram_quota = d->ram_quota;
 	if (d->has_cap_quota)
 		cfg.cap_quota = d->cap_quota;
+	if (r->opt->unlimited_quota) {
+		cfg.ram_quota = UINT64_MAX / 2;
+		cfg.cap_quota = UINT64_MAX / 2;
+	}
 	cfg.allocator = r->opt->allocator;
 	cfg.memcheck_blocks = r->opt->memcheck_blocks;
 	err = rme_model_create(&cfg, &r->model);
@@ -402,6 +406,17 @@ rme_replay(rme_trace_t *trace, const rme_replay_options_t *options,
 			rme_trace_result_format(trace, op->kind, actual, got, sizeof(got));
 			snprintf(msg, sizeof(msg), "expected %s, got %s", want, got);
 			say(&r, op->line, msg);
+		}
+		if (r.opt->observe) {
+			rme_replay_step_t step = {
+				.trace = trace, .op = op, .actual = actual, .slots = r.slots,
+				.model = r.model, .mmap = r.libc ? replay_libc_instance(r.libc) : NULL,
+			};
+			msg[0] = 0;
+			if (r.opt->observe(r.opt->observe_ctx, &step, msg, sizeof(msg))) {
+				say(&r, op->line, msg);
+				diverged = 1;
+			}
 		}
 		if (r.opt->check) {
 			char why[256];

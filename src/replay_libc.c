@@ -175,6 +175,12 @@ replay_libc_execute(struct replay_libc *libc, const rme_trace_op_t *op, uint64_t
 	return RME_OK;
 }
 
+struct rme_mmap *
+replay_libc_instance(const struct replay_libc *libc)
+{
+	return libc->mm;
+}
+
 uint64_t
 replay_libc_mappings(const struct replay_libc *libc)
 {

@@ -25,6 +25,9 @@ rme_err_t replay_libc_execute(struct replay_libc *libc, const rme_trace_op_t *op
                               uint64_t *slots, rme_trace_result_t *res,
                               char *msg, size_t msglen);
 
+/* The mmap layer instance, for observers. */
+struct rme_mmap *replay_libc_instance(const struct replay_libc *libc);
+
 /* The number of mappings, as Linux counts them. */
 uint64_t replay_libc_mappings(const struct replay_libc *libc);
 

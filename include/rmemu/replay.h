@@ -19,6 +19,18 @@
 extern "C" {
 #endif
 
+struct rme_mmap;
+
+/* What an observer sees after each operation (see rme_replay_options_t). */
+typedef struct rme_replay_step {
+	const rme_trace_t *trace;
+	const rme_trace_op_t *op;
+	const rme_trace_result_t *actual;
+	const uint64_t *slots;       /* every slot's value after the operation */
+	rme_model_t *model;
+	struct rme_mmap *mmap;       /* the mmap layer, NULL without an mmap-area */
+} rme_replay_step_t;
+
 typedef struct rme_replay_options {
 	int keep_going;     /* go on after a divergence (default: stop at the first) */
 	int teardown;       /* at the end, remove everything the trace left and check it is all back */
@@ -28,6 +40,15 @@ typedef struct rme_replay_options {
 	/* called with the number of operations done so far, every 65536 operations */
 	void (*progress)(void *ctx, size_t done, size_t total);
 	void *progress_ctx;
+	/*
+	 * Called after every operation; a non-zero return counts as a
+	 * divergence, described in msg (e.g. a comparison with another
+	 * implementation). NULL: none.
+	 */
+	int (*observe)(void *ctx, const rme_replay_step_t *step, char *msg, size_t msglen);
+	void *observe_ctx;
+	/* Override the trace's quota directive with a quota that never limits. */
+	int unlimited_quota;
 } rme_replay_options_t;
 
 typedef struct rme_replay_report {

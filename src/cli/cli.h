@@ -22,4 +22,13 @@ int cli_read_file(const char *path, char **text, size_t *len);
 /* The canonical trace printer's write callback for a FILE *. */
 void cli_write_file(void *ctx, const char *buf, size_t len);
 
+/* import-strace, record, stats: recording real programs (doc/recording.md). */
+int cmd_import_strace(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+
+/* genode-log, diff: closing the loop with real Genode (genode/README.md). */
+int cmd_genode_log(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+
 #endif

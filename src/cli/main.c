@@ -16,7 +16,12 @@ static const struct command {
 	{ "replay", cmd_replay, "replay traces against the model and compare the results" },
 	{ "check", cmd_check, "parse traces and report errors, without replaying" },
 	{ "fmt", cmd_fmt, "print a trace in canonical form" },
+	{ "import-strace", cmd_import_strace, "turn an strace log of memory calls into traces" },
+	{ "record", cmd_record, "run a program under strace and write its traces" },
+	{ "stats", cmd_stats, "what a trace asks of Genode: peaks, area and quota" },
 	{ "bench", cmd_bench, "measure time per operation and metadata per mapping" },
+	{ "genode-log", cmd_genode_log, "extract the canonical trace from a Genode log" },
+	{ "diff", cmd_diff, "compare two canonical traces operation by operation" },
 };
 
 static void
@@ -32,7 +37,7 @@ usage(FILE *out)
 	      "\n"
 	      "Commands:\n", out);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n'rmemu COMMAND --help' describes a command; rmemu(1) and rmemu-trace(5) have more.\n"
 	      "Exit status: 0 on success, 1 when a result or check differs, 2 on bad usage or input.\n",
 	      out);

@@ -14,6 +14,7 @@
 #include <rmemu/rmemu.h>
 
 #include "cli.h"
+#include "linux_diff.h"
 
 /* A parsed trace with the text it came from, for one file on the command line. */
 struct loaded {
@@ -103,6 +104,9 @@ replay_usage(FILE *out)
 	      "  -t, --teardown   remove everything the trace left, then check that every\n"
 	      "                   resource is back\n"
 	      "  -c, --check      check the model's invariants after every operation\n"
+	      "  -l, --linux      also run the libc-level operations on the Linux kernel and\n"
+	      "                   compare results, errno, mapped pages and rights, and bytes\n"
+	      "                   read after every operation (quota does not limit then)\n"
 	      "  -q, --quiet      no summary\n"
 	      "  -h, --help       show this help\n"
 	      "\n"
@@ -118,6 +122,7 @@ cmd_replay(int argc, char **argv)
 		{ "keep-going", no_argument, NULL, 'k' },
 		{ "teardown", no_argument, NULL, 't' },
 		{ "check", no_argument, NULL, 'c' },
+		{ "linux", no_argument, NULL, 'l' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -125,15 +130,17 @@ cmd_replay(int argc, char **argv)
 	/* under Valgrind, RAM that the trace (or an mmap layer) never frees is a leak */
 	rme_replay_options_t opt = { .memcheck_blocks = 1 };
 	const char *out_path = NULL;
-	int quiet = 0, status = EXIT_OK, c;
+	int quiet = 0, against_linux = 0, status = EXIT_OK, c;
+	struct linux_diff ld;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:ktcqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:ktclqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out_path = optarg; break;
 		case 'k': opt.keep_going = 1; break;
 		case 't': opt.teardown = 1; break;
 		case 'c': opt.check = 1; break;
+		case 'l': against_linux = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': replay_usage(stdout); return EXIT_OK;
 		default: replay_usage(stderr); return EXIT_USAGE;
@@ -142,6 +149,12 @@ cmd_replay(int argc, char **argv)
 	if (optind == argc) {
 		replay_usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (against_linux) {
+		linux_diff_init(&ld);
+		opt.observe = linux_diff_observe;
+		opt.observe_ctx = &ld;
+		opt.unlimited_quota = 1;   /* only Genode has quota: it would differ by design */
 	}
 	if (out_path && argc - optind > 1) {
 		fprintf(stderr, "rmemu replay: --out takes one trace, %d were given\n", argc - optind);
@@ -166,6 +179,16 @@ cmd_replay(int argc, char **argv)
 		err = rme_replay(t.trace, &opt, &rep, print_divergence, &ui);
 		if (ui.progress_shown)
 			fputs("\r\033[K", stderr);
+		if (against_linux) {
+			if (ld.disabled)
+				fprintf(stderr, "%s: linux: not compared: %s\n", t.path, ld.why_disabled);
+			else if (!quiet)
+				fprintf(stderr, "%s: linux: %zu operations compared, %zu differences, "
+				        "%zu intended (the area is full), %zu outside the area not run\n",
+				        t.path, ld.compared, ld.differences, ld.intended, ld.skipped);
+			linux_diff_finish(&ld);
+			ld.compared = ld.differences = ld.intended = ld.skipped = 0;
+		}
 		if (err != RME_OK) {
 			if (err != RME_ERR_UNSUPPORTED && err != RME_ERR_INVALID_ARGUMENT)
 				fprintf(stderr, "%s: replay failed: %s\n", t.path, rme_err_str(err));

@@ -1,0 +1,1048 @@
+/*
+ * rmemu_replay: replays an rmemu trace against real Genode and prints the
+ * canonical trace with the actual results to the log.
+ *
+ * The trace comes from the ROM module that the config names
+ * (<config trace="sub_rm.trace"/>). Every Genode-level operation goes to the
+ * real services: RAM from the PD, region maps from an RM session, attach
+ * and detach, fault handlers with a signal handler each. Accesses are real
+ * loads, stores and jumps, done by a helper thread so that a fault blocks
+ * the helper, not the component: the component learns of a fault from the
+ * region map's fault signal (handled) or from a watchdog timeout, after
+ * which it asks the region maps for their fault state (unhandled). A
+ * helper that faulted stays blocked, as a faulter does in the model, and
+ * the next access gets a new helper. libc-level operations go through
+ * rmemu's own mmap layer, which runs on the primitives implemented here.
+ *
+ * Where faults cannot be reflected (base-linux: a segfault ends the whole
+ * process), config attribute reflect_faults="no" makes the component check
+ * every access against what it attached itself; an access it cannot prove
+ * to succeed is skipped and marked "# skipped: ..." in the output.
+ *
+ * Output: every line of the canonical trace, prefixed with "[rmemu] ";
+ * "rmemu genode-log LOG" extracts them again.
+ */
+
+#include <base/component.h>
+#include <base/attached_rom_dataspace.h>
+#include <base/heap.h>
+#include <base/log.h>
+#include <base/thread.h>
+#include <base/mutex.h>
+#include <base/blockade.h>
+#include <rm_session/connection.h>
+#include <region_map/client.h>
+#include <timer_session/connection.h>
+#include <util/reconstructible.h>
+#include <util/string.h>
+
+#include <rmemu/trace.h>
+#include <rmemu/mmap.h>
+
+namespace Rmemu_replay {
+	using namespace Genode;
+	struct Main;
+	struct Accessor;
+	struct Cap_entry;
+	struct Fault_sigh;
+	struct Region_record;
+}
+
+
+/* The heap behind rme_allocator_default(), which the parser may ask for. */
+static Genode::Heap *default_heap;
+
+static void *heap_alloc_cb(void *ctx, size_t size)
+{
+	Genode::Heap *heap = ctx ? (Genode::Heap *)ctx : default_heap;
+	if (!heap) return nullptr;
+	return heap->try_alloc(size ? size : 1).convert<void *>(
+		[&] (Genode::Memory::Allocation &a) { a.deallocate = false; return a.ptr; },
+		[&] (Genode::Alloc_error) -> void * { return nullptr; });
+}
+
+static void heap_free_cb(void *ctx, void *ptr, size_t size)
+{
+	Genode::Heap *heap = ctx ? (Genode::Heap *)ctx : default_heap;
+	if (heap && ptr) heap->free(ptr, size ? size : 1);
+}
+
+extern "C" const rme_allocator_t *rme_allocator_default(void)
+{
+	static rme_allocator_t a = { heap_alloc_cb, heap_free_cb, nullptr };
+	return &a;
+}
+
+
+/*
+ * A helper thread that performs one access at a time. It blocks in a fault
+ * that nobody resolves; then it is retired and never reused.
+ */
+struct Rmemu_replay::Accessor : Thread
+{
+	enum class Kind { READ, WRITE, EXEC };
+
+	Blockade                  _go { };
+	Signal_context_capability _done;
+
+	Kind             kind  = Kind::READ;
+	addr_t           addr  = 0;
+	uint8_t          byte  = 0;
+	uint8_t          value = 0;
+	bool volatile    finished = false;
+	bool volatile    retired  = false;
+
+	Accessor(Env &env, Signal_context_capability done, unsigned id)
+	:
+		Thread(env, Name("rmemu_access_", id), Stack_size { 16*1024 }),
+		_done(done)
+	{ }
+
+	void issue(Kind k, addr_t a, uint8_t b)
+	{
+		kind = k; addr = a; byte = b; finished = false;
+		_go.wakeup();
+	}
+
+	void entry() override
+	{
+		for (;;) {
+			_go.block();
+			switch (kind) {
+			case Kind::READ:  value = *(uint8_t volatile *)addr; break;
+			case Kind::WRITE: *(uint8_t volatile *)addr = byte;  break;
+			case Kind::EXEC:  ((void (*)())addr)();              break;
+			}
+			finished = true;
+			Signal_transmitter(_done).submit();
+			if (retired)
+				return;  /* resumed long after its fault: done for good */
+		}
+	}
+};
+
+
+struct Rmemu_replay::Fault_sigh
+{
+	Main &main;
+	unsigned const index;
+	Signal_handler<Fault_sigh> handler;
+
+	void handle();
+
+	Fault_sigh(Env &env, Main &main, unsigned index)
+	: main(main), index(index), handler(env.ep(), *this, &Fault_sigh::handle) { }
+};
+
+
+/* A capability the component holds: a dataspace or a region map. */
+struct Rmemu_replay::Cap_entry
+{
+	enum class Kind { FREE, RAM, MANAGED, REGION_MAP, ENV };
+
+	Kind                     kind = Kind::FREE;
+	Dataspace_capability     ds { };
+	Capability<Region_map>   rm { };
+	Constructible<Region_map_client> client { };
+	unsigned                 managed_by = 0;   /* MANAGED: the region map's entry */
+	uint64_t                 size = 0;
+	Constructible<Fault_sigh> sigh { };
+	unsigned                 known_faulters = 0;
+};
+
+
+/*
+ * What the component itself attached, for judging accesses where faults
+ * cannot be reflected: rm 0 is the address space (env).
+ */
+struct Rmemu_replay::Region_record
+{
+	bool     used = false;
+	unsigned rm = 0;          /* cap-table entry of the region map; 0: env */
+	unsigned ds = 0;          /* cap-table entry of the dataspace */
+	uint64_t start = 0, size = 0, offset = 0;
+	bool     writeable = false, executable = false;
+};
+
+
+struct Rmemu_replay::Main : Noncopyable
+{
+	using Trace_op = rme_trace_op_t;
+
+	enum { MAX_CAPS = 8192, MAX_REGIONS = 8192, LINE_MAX = 512 };
+	enum class Skip { NONE, NO_REFLECTION, UNKNOWN_TARGET, EXEC_NOT_RET, LIBC_NO_AREA };
+
+	Env &_env;
+
+	Heap _heap { _env.ram(), _env.rm() };
+
+	Attached_rom_dataspace _config { _env, "config" };
+
+	bool const     _reflect_faults = _config.node().attribute_value("reflect_faults", true);
+	uint64_t const _timeout_us     = 1000*_config.node().attribute_value("timeout_ms", 1000UL);
+
+	Rm_connection _rm_conn { _env };
+
+	Constructible<Timer::Connection> _timer { };
+
+	Signal_handler<Main> _done_handler    { _env.ep(), *this, &Main::_handle_done };
+	Signal_handler<Main> _timeout_handler { _env.ep(), *this, &Main::_handle_timeout };
+
+	Region_map_client _env_as { _env.pd().address_space() };
+
+	Mutex _mm_mutex { };
+
+	rme_allocator_t _alloc { heap_alloc_cb, heap_free_cb, &_heap };
+
+	Cap_entry     *_caps    = nullptr;
+	Region_record *_regions = nullptr;
+
+	rme_trace_t *_trace  = nullptr;
+	size_t       _nops   = 0;
+	size_t       _nslots = 0;
+	uint64_t    *_values = nullptr;   /* address slots' values */
+	unsigned    *_slot_cap = nullptr; /* DATASPACE/REGION_MAP slots: cap-table entry */
+	Skip        *_skipped = nullptr;
+	char       **_notes   = nullptr;  /* measurement comments per operation */
+
+	rme_mmap_t  *_mm = nullptr;
+
+	Accessor    *_accessor = nullptr;
+	unsigned     _accessor_id = 0;
+	size_t       _next = 0;
+	bool         _waiting = false;
+	uint64_t     _deadline_us = 0;
+
+	size_t       _ram_start = 0, _caps_start = 0;
+	size_t       _helper_ram = 0, _helper_caps = 0;
+
+	/* line output */
+	char   _line[LINE_MAX];
+	size_t _line_len = 0;
+	size_t _lines_out = 0;
+	size_t _ndirectives = 0;
+
+	/* ---- the capability table ------------------------------------------ */
+
+	unsigned _new_entry(Cap_entry::Kind kind)
+	{
+		for (unsigned i = 1; i < MAX_CAPS; i++)
+			if (_caps[i].kind == Cap_entry::Kind::FREE) {
+				_caps[i].kind = kind;
+				_caps[i].known_faulters = 0;
+				return i;
+			}
+		return 0;
+	}
+
+	void _free_entry(unsigned i)
+	{
+		if (i == 0 || i >= MAX_CAPS) return;
+		Cap_entry &e = _caps[i];
+		if (e.sigh.constructed()) e.sigh.destruct();
+		if (e.client.constructed()) e.client.destruct();
+		e.kind = Cap_entry::Kind::FREE;
+		e.ds = Dataspace_capability();
+		e.rm = Capability<Region_map>();
+		e.managed_by = 0;
+		e.size = 0;
+	}
+
+	Cap_entry *_entry(unsigned i)
+	{
+		return (i > 0 && i < MAX_CAPS && _caps[i].kind != Cap_entry::Kind::FREE)
+		       ? &_caps[i] : nullptr;
+	}
+
+	/* the region map of an entry; 1 (the env entry) is the address space */
+	bool _is_env(unsigned i) const { return i == 1; }
+
+	/* ---- region records ------------------------------------------------ */
+
+	void _record(unsigned rm, unsigned ds, uint64_t start, uint64_t size,
+	             uint64_t offset, bool w, bool x)
+	{
+		for (unsigned i = 0; i < MAX_REGIONS; i++)
+			if (!_regions[i].used) {
+				_regions[i] = { true, rm, ds, start, size, offset, w, x };
+				return;
+			}
+	}
+
+	/* forget the region of rm that starts at (linux: exactly) or holds at */
+	void _forget(unsigned rm, uint64_t at)
+	{
+		for (unsigned i = 0; i < MAX_REGIONS; i++) {
+			Region_record &r = _regions[i];
+			if (!r.used || r.rm != rm) continue;
+			bool const hit = _reflect_faults ? (at >= r.start && at - r.start < r.size)
+			                                 : (at == r.start);
+			if (hit) { r.used = false; return; }
+		}
+	}
+
+	/* forget every region that shows or lies in entry e */
+	void _forget_entry(unsigned e)
+	{
+		for (unsigned i = 0; i < MAX_REGIONS; i++)
+			if (_regions[i].used && (_regions[i].ds == e || _regions[i].rm == e))
+				_regions[i].used = false;
+	}
+
+	/*
+	 * Whether an access at addr in region map rm surely succeeds, judged
+	 * by what was attached (for kernels that cannot reflect faults).
+	 */
+	bool _surely_accessible(unsigned rm, uint64_t addr, Accessor::Kind kind, unsigned depth)
+	{
+		if (depth > 4) return false;
+		for (unsigned i = 0; i < MAX_REGIONS; i++) {
+			Region_record const &r = _regions[i];
+			if (!r.used || r.rm != rm || addr < r.start || addr - r.start >= r.size)
+				continue;
+			if (kind == Accessor::Kind::WRITE && !r.writeable) return false;
+			if (kind == Accessor::Kind::EXEC  && !r.executable) return false;
+			Cap_entry const *e = _entry(r.ds);
+			if (!e) return false;
+			if (e->kind == Cap_entry::Kind::RAM)
+				return addr - r.start + r.offset < e->size;
+			if (e->kind == Cap_entry::Kind::MANAGED)
+				return _surely_accessible(e->managed_by, addr - r.start + r.offset,
+				                          kind, depth + 1);
+			return false;
+		}
+		return false;
+	}
+
+	/* ---- attach and detach, for the trace and the mmap layer ------------ */
+
+	rme_err_t _attach(unsigned rm, unsigned ds, Region_map::Attr const &attr, uint64_t &at)
+	{
+		Cap_entry *r = _entry(rm), *d = _entry(ds);
+		if (!r || !d || !d->ds.valid()) return RME_ERR_INVALID_DATASPACE;
+
+		rme_err_t err = RME_OK;
+		auto error_of = [] (Region_map::Attach_error e) {
+			switch (e) {
+			case Region_map::Attach_error::OUT_OF_RAM:        return RME_ERR_OUT_OF_RAM;
+			case Region_map::Attach_error::OUT_OF_CAPS:       return RME_ERR_OUT_OF_CAPS;
+			case Region_map::Attach_error::REGION_CONFLICT:   return RME_ERR_REGION_CONFLICT;
+			case Region_map::Attach_error::INVALID_DATASPACE: return RME_ERR_INVALID_DATASPACE;
+			}
+			return RME_ERR_INVALID_ARGUMENT;
+		};
+
+		if (_is_env(rm)) {
+			_env.rm().attach(d->ds, attr).with_result(
+				[&] (Env::Local_rm::Attachment &a) {
+					a.deallocate = false;
+					at = (uint64_t)(addr_t)a.ptr; },
+				[&] (Env::Local_rm::Error e) { err = error_of(e); });
+		} else {
+			r->client->attach(d->ds, attr).with_result(
+				[&] (Region_map::Range range) { at = range.start; },
+				[&] (Region_map::Attach_error e) { err = error_of(e); });
+		}
+		if (err == RME_OK) {
+			uint64_t size = attr.size ? attr.size : (d->size > attr.offset ? d->size - attr.offset : 0);
+			_record(rm, ds, at, size, attr.offset, attr.writeable, attr.executable);
+		}
+		return err;
+	}
+
+	void _detach(unsigned rm, uint64_t at)
+	{
+		Cap_entry *r = _entry(rm);
+		if (!r) return;
+		if (_is_env(rm)) _env.rm().detach((addr_t)at);
+		else r->client->detach((addr_t)at);
+		_forget(rm, at);
+	}
+
+	rme_err_t _ram_alloc(uint64_t size, unsigned &entry)
+	{
+		entry = 0;
+		unsigned const i = _new_entry(Cap_entry::Kind::RAM);
+		if (!i) return RME_ERR_HOST_NO_MEMORY;
+		rme_err_t err = RME_OK;
+		_env.pd().alloc_ram((size_t)size).with_result(
+			[&] (Ram_dataspace_capability ds) { _caps[i].ds = ds; },
+			[&] (Alloc_error e) {
+				err = e == Alloc_error::OUT_OF_RAM  ? RME_ERR_OUT_OF_RAM
+				    : e == Alloc_error::OUT_OF_CAPS ? RME_ERR_OUT_OF_CAPS
+				    :                                 RME_ERR_DENIED; });
+		if (err != RME_OK) { _free_entry(i); return err; }
+		_caps[i].size = (size + 0xfff) & ~0xfffULL;
+		entry = i;
+		return RME_OK;
+	}
+
+	void _ram_free(unsigned i)
+	{
+		Cap_entry *e = _entry(i);
+		if (!e || e->kind != Cap_entry::Kind::RAM) return;
+		_env.pd().free_ram(static_cap_cast<Ram_dataspace>(e->ds));
+		if (!_reflect_faults) _forget_entry(i);
+		_free_entry(i);
+	}
+
+	rme_err_t _rm_create(uint64_t size, unsigned &entry)
+	{
+		entry = 0;
+		unsigned const i = _new_entry(Cap_entry::Kind::REGION_MAP);
+		if (!i) return RME_ERR_HOST_NO_MEMORY;
+
+		Rm_session_client client(_rm_conn.cap());
+		rme_err_t err = RME_OK;
+		Capability<Region_map> cap { };
+		for (unsigned attempt = 0; attempt < 8 && !cap.valid() && err == RME_OK; attempt++)
+			client.create((size_t)size).with_result(
+				[&] (Capability<Region_map> c) { cap = c; },
+				[&] (Alloc_error e) {
+					/* the session's own quota is short: donate more, as Rm_connection does */
+					if (e == Alloc_error::OUT_OF_RAM && _env.pd().avail_ram().value > 8*1024)
+						_rm_conn.upgrade_ram(8*1024);
+					else if (e == Alloc_error::OUT_OF_CAPS && _env.pd().avail_caps().value > 2)
+						_rm_conn.upgrade_caps(2);
+					else
+						err = e == Alloc_error::OUT_OF_RAM  ? RME_ERR_OUT_OF_RAM
+						    : e == Alloc_error::OUT_OF_CAPS ? RME_ERR_OUT_OF_CAPS
+						    :                                 RME_ERR_DENIED; });
+		if (!cap.valid()) {
+			_free_entry(i);
+			return err == RME_OK ? RME_ERR_DENIED : err;
+		}
+		_caps[i].rm = cap;
+		_caps[i].client.construct(cap);
+		_caps[i].size = size;
+		entry = i;
+		return RME_OK;
+	}
+
+	void _rm_destroy(unsigned i)
+	{
+		Cap_entry *e = _entry(i);
+		if (!e || e->kind != Cap_entry::Kind::REGION_MAP) return;
+		_rm_conn.destroy(e->rm);
+		_forget_entry(i);
+		/* the managed dataspaces that showed it are gone with it */
+		for (unsigned j = 1; j < MAX_CAPS; j++)
+			if (_caps[j].kind == Cap_entry::Kind::MANAGED && _caps[j].managed_by == i) {
+				_forget_entry(j);
+				_caps[j].kind = Cap_entry::Kind::MANAGED;
+				_caps[j].managed_by = 0;
+			}
+		_free_entry(i);
+	}
+
+	unsigned _rm_dataspace(unsigned i)
+	{
+		Cap_entry *e = _entry(i);
+		if (!e) return 0;
+		/* one entry per region map's dataspace */
+		for (unsigned j = 1; j < MAX_CAPS; j++)
+			if (_caps[j].kind == Cap_entry::Kind::MANAGED && _caps[j].managed_by == i)
+				return j;
+		unsigned const j = _new_entry(Cap_entry::Kind::MANAGED);
+		if (!j) return 0;
+		_caps[j].ds = _is_env(i) ? Dataspace_capability() : e->client->dataspace();
+		_caps[j].managed_by = i;
+		_caps[j].size = e->size;
+		return j;
+	}
+
+	/* ---- the mmap layer's primitives ----------------------------------- */
+
+	static Main &_main(void *ctx) { return *(Main *)ctx; }
+
+	static unsigned _entry_of(rme_prim_cap_t cap) { return (unsigned)cap; }
+
+	static rme_err_t _p_ram_alloc(void *ctx, uint64_t size, rme_prim_cap_t *ds)
+	{
+		unsigned e = 0;
+		rme_err_t err = _main(ctx)._ram_alloc(size, e);
+		*ds = e;
+		return err;
+	}
+
+	static void _p_ram_free(void *ctx, rme_prim_cap_t ds) { _main(ctx)._ram_free(_entry_of(ds)); }
+
+	static rme_err_t _p_ds_zero(void *ctx, rme_prim_cap_t ds, uint64_t offset, uint64_t len)
+	{
+		Main &m = _main(ctx);
+		Cap_entry *e = m._entry(_entry_of(ds));
+		if (!e || !e->ds.valid()) return RME_ERR_INVALID_DATASPACE;
+		rme_err_t err = RME_OK;
+		m._env.rm().attach(e->ds, { .size = { }, .offset = { }, .use_at = { },
+		                            .at = { }, .executable = { }, .writeable = true })
+			.with_result(
+				[&] (Env::Local_rm::Attachment &a) {
+					Genode::bzero((char *)a.ptr + offset, (size_t)len); },
+				[&] (Env::Local_rm::Error) { err = RME_ERR_OUT_OF_RAM; });
+		return err;
+	}
+
+	static rme_err_t _p_rm_create(void *ctx, uint64_t size, rme_prim_cap_t *rm)
+	{
+		unsigned e = 0;
+		rme_err_t err = _main(ctx)._rm_create(size, e);
+		*rm = e;
+		return err;
+	}
+
+	static void _p_rm_destroy(void *ctx, rme_prim_cap_t rm) { _main(ctx)._rm_destroy(_entry_of(rm)); }
+
+	static rme_prim_cap_t _p_rm_dataspace(void *ctx, rme_prim_cap_t rm)
+	{
+		return _main(ctx)._rm_dataspace(_entry_of(rm));
+	}
+
+	static rme_err_t _p_attach(void *ctx, rme_prim_cap_t rm, rme_prim_cap_t ds,
+	                           const rme_prim_attr_t *a, uint64_t *at)
+	{
+		Main &m = _main(ctx);
+		unsigned const rm_entry = rm == RME_PRIM_LOCAL_RM ? 1 : _entry_of(rm);
+		Region_map::Attr const attr {
+			.size = (size_t)a->size, .offset = (addr_t)a->offset,
+			.use_at = a->use_at != 0, .at = (addr_t)a->at,
+			.executable = a->executable != 0, .writeable = a->writeable != 0 };
+		uint64_t where = 0;
+		rme_err_t err = m._attach(rm_entry, _entry_of(ds), attr, where);
+		if (err == RME_OK) *at = where;
+		return err;
+	}
+
+	static void _p_detach(void *ctx, rme_prim_cap_t rm, uint64_t at)
+	{
+		_main(ctx)._detach(rm == RME_PRIM_LOCAL_RM ? 1 : _entry_of(rm), at);
+	}
+
+	static void *_p_heap_alloc(void *ctx, size_t size) { return heap_alloc_cb(&_main(ctx)._heap, size); }
+	static void _p_heap_free(void *ctx, void *p, size_t size) { heap_free_cb(&_main(ctx)._heap, p, size); }
+	static void _p_lock(void *ctx)   { _main(ctx)._mm_mutex.acquire(); }
+	static void _p_unlock(void *ctx) { _main(ctx)._mm_mutex.release(); }
+
+	rme_genode_prims_t _prims {
+		this, _p_ram_alloc, _p_ram_free, _p_ds_zero, _p_rm_create, _p_rm_destroy,
+		_p_rm_dataspace, _p_attach, _p_detach, _p_heap_alloc, _p_heap_free,
+		_p_lock, _p_unlock };
+
+	/* ---- output -------------------------------------------------------- */
+
+	void _emit_line()
+	{
+		_line[_line_len] = 0;
+		/* op lines: the header and the directives come first */
+		if (_lines_out >= 1 + _ndirectives) {
+			size_t const op = _lines_out - 1 - _ndirectives;
+			if (op < _nops) {
+				char const *why = nullptr;
+				switch (_skipped[op]) {
+				case Skip::NONE:            break;
+				case Skip::NO_REFLECTION:   why = "the access may fault and this kernel cannot reflect faults"; break;
+				case Skip::UNKNOWN_TARGET:  why = "the address is not known to be mapped"; break;
+				case Skip::EXEC_NOT_RET:    why = "exec needs a ret instruction (0xc3) at the address"; break;
+				case Skip::LIBC_NO_AREA:    why = "the mmap layer could not be set up"; break;
+				}
+				if (why) {
+					/* no result: cut the printer's fallback to the expected one */
+					for (size_t k = 0; k + 4 <= _line_len; k++)
+						if (_line[k] == ' ' && _line[k+1] == '-' && _line[k+2] == '>' && _line[k+3] == ' ') {
+							_line[k] = 0;
+							break;
+						}
+					log("[rmemu] ", Cstring(_line), "  # skipped: ", why);
+				}
+				else if (_notes[op])
+					log("[rmemu] ", Cstring(_line), "  # ", Cstring(_notes[op]));
+				else
+					log("[rmemu] ", Cstring(_line));
+				_lines_out++;
+				_line_len = 0;
+				return;
+			}
+		}
+		log("[rmemu] ", Cstring(_line));
+		_lines_out++;
+		_line_len = 0;
+	}
+
+	static void _write_cb(void *ctx, const char *buf, size_t len)
+	{
+		Main &m = *(Main *)ctx;
+		for (size_t i = 0; i < len; i++) {
+			if (buf[i] == '\n') { m._emit_line(); continue; }
+			if (m._line_len < LINE_MAX - 1) m._line[m._line_len++] = buf[i];
+		}
+	}
+
+	enum { NOTE_MAX = 96 };
+
+	/*
+	 * The buffers of measurement notes are allocated before the replay
+	 * starts, so that writing one does not grow the heap that a following
+	 * measurement sees.
+	 */
+	void _note(size_t op, char const *text)
+	{
+		if (_notes[op]) copy_cstring(_notes[op], text, NOTE_MAX);
+	}
+
+	/* ---- replay -------------------------------------------------------- */
+
+	uint64_t _addr(rme_trace_addr_t const &a) { return rme_trace_addr_eval(&a, _values); }
+
+	static void _set_error(rme_trace_result_t *res, rme_err_t err)
+	{
+		res->kind = RME_TRACE_RESULT_ERROR;
+		res->error = err;
+	}
+
+	void _set_errno(rme_trace_result_t *res, int e)
+	{
+		if (e == 0) { res->kind = RME_TRACE_RESULT_VALUE; res->value = 0; return; }
+		char const *name = rme_errno_name(e);
+		if (!name || rme_trace_result_set_errno(res, name) != RME_OK) {
+			res->kind = RME_TRACE_RESULT_ERROR;
+			res->error = RME_ERR_UNSUPPORTED;
+			return;
+		}
+		res->kind = RME_TRACE_RESULT_ERRNO;
+	}
+
+	int _slot_of_entry(unsigned e)
+	{
+		for (size_t s = 0; s < _nslots; s++)
+			if (_slot_cap[s] == e &&
+			    rme_trace_slot_kind(_trace, (int)s) == RME_TRACE_SLOT_REGION_MAP)
+				return (int)s;
+		return -1;
+	}
+
+	Region_map::Fault _fault_of(unsigned e)
+	{
+		Cap_entry *c = _entry(e);
+		if (!c) return { };
+		if (_is_env(e)) return _env_as.fault();
+		return c->client->fault();
+	}
+
+	static rme_fault_type_t _fault_type(Region_map::Fault::Type t)
+	{
+		switch (t) {
+		case Region_map::Fault::Type::READ:  return RME_FAULT_READ;
+		case Region_map::Fault::Type::WRITE: return RME_FAULT_WRITE;
+		case Region_map::Fault::Type::EXEC:  return RME_FAULT_EXEC;
+		case Region_map::Fault::Type::NONE:  break;
+		}
+		return RME_FAULT_NONE;
+	}
+
+	void _quota_now(size_t &ram, size_t &caps)
+	{
+		ram  = _env.pd().used_ram().value;
+		caps = _env.pd().used_caps().value;
+	}
+
+	/* start an access on a helper thread; false if it was not started */
+	bool _start_access(size_t i, Trace_op const &op)
+	{
+		Accessor::Kind const kind = op.kind == RME_TRACE_OP_READ  ? Accessor::Kind::READ
+		                          : op.kind == RME_TRACE_OP_WRITE ? Accessor::Kind::WRITE
+		                          :                                 Accessor::Kind::EXEC;
+		uint64_t const a = _addr(op.u.access.addr);
+
+		if (!_reflect_faults && !_surely_accessible(1, a, kind, 0)) {
+			_skipped[i] = Skip::NO_REFLECTION;
+			return false;
+		}
+		if (kind == Accessor::Kind::EXEC) {
+			/* a real jump, which must come back: only to a ret instruction */
+			if (!_surely_accessible(1, a, Accessor::Kind::READ, 0) ||
+			    *(uint8_t volatile *)(addr_t)a != 0xc3) {
+				_skipped[i] = Skip::EXEC_NOT_RET;
+				return false;
+			}
+		}
+
+		if (!_accessor) {
+			size_t r0, c0, r1, c1;
+			_quota_now(r0, c0);
+			_accessor = new (_heap) Accessor(_env, _done_handler, _accessor_id++);
+			_accessor->start();
+			_quota_now(r1, c1);
+			_helper_ram  += r1 - r0;
+			_helper_caps += c1 - c0;
+		}
+		_accessor->issue(kind, (addr_t)a, (uint8_t)op.u.access.byte);
+		_waiting = true;
+		if (_reflect_faults) {
+			if (!_timer.constructed()) {
+				size_t r0, c0, r1, c1;
+				_quota_now(r0, c0);
+				_timer.construct(_env);
+				_timer->sigh(_timeout_handler);
+				_quota_now(r1, c1);
+				_helper_ram  += r1 - r0;
+				_helper_caps += c1 - c0;
+			}
+			_deadline_us = _timer->elapsed_us() + _timeout_us;
+			_timer->trigger_once(_timeout_us);
+		}
+		return true;
+	}
+
+	void _finish_access_ok()
+	{
+		Trace_op const &op = *rme_trace_op(_trace, _next);
+		rme_trace_result_t &res = *rme_trace_actual(_trace, _next);
+		res = rme_trace_result_t { };
+		if (op.kind == RME_TRACE_OP_READ) {
+			res.kind = RME_TRACE_RESULT_VALUE;
+			res.value = _accessor->value;
+		} else {
+			res.kind = RME_TRACE_RESULT_OK;
+		}
+		_waiting = false;
+		_next++;
+		_run();
+	}
+
+	/* the current access faulted into entry e (handled) or timed out (e == 0) */
+	void _finish_access_fault(unsigned e, bool handled)
+	{
+		rme_trace_result_t &res = *rme_trace_actual(_trace, _next);
+		res = rme_trace_result_t { };
+
+		unsigned where = e;
+		Region_map::Fault f { };
+		if (where) {
+			f = _fault_of(where);
+		} else {
+			/* no signal came: ask every region map whose faulters are new */
+			for (unsigned j = 1; j < MAX_CAPS && !where; j++) {
+				if (_caps[j].kind != Cap_entry::Kind::REGION_MAP &&
+				    _caps[j].kind != Cap_entry::Kind::ENV) continue;
+				if (_caps[j].known_faulters) continue;
+				Region_map::Fault const g = _fault_of(j);
+				if (g.type != Region_map::Fault::Type::NONE) { where = j; f = g; }
+			}
+		}
+		int const slot = where ? _slot_of_entry(where) : -1;
+		if (slot < 0 || f.type == Region_map::Fault::Type::NONE) {
+			res.kind = handled ? RME_TRACE_RESULT_FAULT_ANY : RME_TRACE_RESULT_UNHANDLED_ANY;
+		} else {
+			res.kind = handled ? RME_TRACE_RESULT_FAULT : RME_TRACE_RESULT_UNHANDLED;
+			res.rm_slot = slot;
+			res.fault_type = _fault_type(f.type);
+			res.addr = f.addr;
+		}
+		if (where) _caps[where].known_faulters++;
+
+		/* the helper stays blocked in its fault, as a faulter does */
+		_accessor->retired = true;
+		_accessor = nullptr;
+		_waiting = false;
+		_next++;
+		_run();
+	}
+
+	void _handle_done()
+	{
+		if (_waiting && _accessor && _accessor->finished)
+			_finish_access_ok();
+	}
+
+	void _handle_timeout()
+	{
+		if (!_waiting || !_timer.constructed()) return;
+		if (_accessor && _accessor->finished) { _finish_access_ok(); return; }
+		uint64_t const now = _timer->elapsed_us();
+		if (now < _deadline_us) { _timer->trigger_once(_deadline_us - now); return; }
+		_finish_access_fault(0, false);
+	}
+
+	void handle_fault(unsigned e)
+	{
+		if (!_waiting) return;
+		if (_accessor && _accessor->finished) { _finish_access_ok(); return; }
+		Region_map::Fault const f = _fault_of(e);
+		if (f.type == Region_map::Fault::Type::NONE) return;
+		_finish_access_fault(e, true);
+	}
+
+	/* a libc-level operation through the mmap layer */
+	void _libc(size_t i, Trace_op const &op, rme_trace_result_t &res)
+	{
+		if (!_mm) { _skipped[i] = Skip::LIBC_NO_AREA; res = rme_trace_result_t { }; return; }
+		uint64_t out = 0;
+		int e = 0;
+		switch (op.kind) {
+		case RME_TRACE_OP_MMAP: {
+			unsigned const f = op.u.mmap.flags;
+			int flags = 0;
+			if (f & RME_TRACE_MAP_PRIVATE)   flags |= RME_MAP_PRIVATE;
+			if (f & RME_TRACE_MAP_SHARED)    flags |= RME_MAP_SHARED;
+			if (f & RME_TRACE_MAP_ANON)      flags |= RME_MAP_ANONYMOUS;
+			if (f & RME_TRACE_MAP_FIXED)     flags |= RME_MAP_FIXED;
+			if (f & RME_TRACE_MAP_NOREPLACE) flags |= RME_MAP_FIXED_NOREPLACE;
+			if (f & RME_TRACE_MAP_NORESERVE) flags |= RME_MAP_NORESERVE;
+			if (f & RME_TRACE_MAP_POPULATE)  flags |= RME_MAP_POPULATE;
+			if (f & RME_TRACE_MAP_STACK)     flags |= RME_MAP_STACK;
+			if (f & RME_TRACE_MAP_GROWSDOWN) flags |= RME_MAP_GROWSDOWN;
+			e = rme_mmap(_mm, _addr(op.u.mmap.addr), op.u.mmap.len, (int)op.u.mmap.prot,
+			             flags, op.u.mmap.has_fd ? op.u.mmap.fd : -1, op.u.mmap.off, &out);
+			break;
+		}
+		case RME_TRACE_OP_MUNMAP:
+			e = rme_munmap(_mm, _addr(op.u.range.addr), op.u.range.len); break;
+		case RME_TRACE_OP_MPROTECT:
+			e = rme_mprotect(_mm, _addr(op.u.range.addr), op.u.range.len, (int)op.u.range.prot); break;
+		case RME_TRACE_OP_MADVISE: {
+			int const adv = op.u.range.advice == RME_TRACE_ADVICE_DONTNEED ? RME_MADV_DONTNEED
+			              : op.u.range.advice == RME_TRACE_ADVICE_FREE     ? RME_MADV_FREE
+			              : op.u.range.advice == RME_TRACE_ADVICE_WILLNEED ? RME_MADV_WILLNEED
+			              :                                                  RME_MADV_NORMAL;
+			e = rme_madvise(_mm, _addr(op.u.range.addr), op.u.range.len, adv); break;
+		}
+		case RME_TRACE_OP_MSYNC:
+			e = rme_msync(_mm, _addr(op.u.range.addr), op.u.range.len, RME_MS_SYNC); break;
+		case RME_TRACE_OP_MREMAP: {
+			int flags = 0;
+			if (op.u.mremap.maymove)   flags |= RME_MREMAP_MAYMOVE;
+			if (op.u.mremap.has_fixed) flags |= RME_MREMAP_FIXED;
+			e = rme_mremap(_mm, _addr(op.u.mremap.addr), op.u.mremap.old_len,
+			               op.u.mremap.new_len, flags,
+			               op.u.mremap.has_fixed ? _addr(op.u.mremap.fixed) : 0, &out);
+			break;
+		}
+		default: break;
+		}
+		_set_errno(&res, e);
+		if (e == 0 && (op.kind == RME_TRACE_OP_MMAP || op.kind == RME_TRACE_OP_MREMAP))
+			res.value = out;
+		if (op.bind_slot >= 0)
+			_values[op.bind_slot] = e == 0 ? out : 0;
+	}
+
+	/* execute one operation; false if it started an access that is pending */
+	bool _execute(size_t i)
+	{
+		Trace_op const &op = *rme_trace_op(_trace, i);
+		rme_trace_result_t &res = *rme_trace_actual(_trace, i);
+		int const bind = op.bind_slot;
+
+		res = rme_trace_result_t { };
+		res.kind = RME_TRACE_RESULT_OK;
+
+		switch (op.kind) {
+		case RME_TRACE_OP_RAM_ALLOC:
+		case RME_TRACE_OP_ROM: {
+			/* a ROM module is a dataspace like RAM to everything the trace does */
+			unsigned e = 0;
+			rme_err_t const err = _ram_alloc(op.u.size, e);
+			if (err != RME_OK) _set_error(&res, err);
+			if (bind >= 0) _slot_cap[bind] = e;
+			return true;
+		}
+		case RME_TRACE_OP_RM_CREATE: {
+			unsigned e = 0;
+			rme_err_t const err = _rm_create(op.u.size, e);
+			if (err != RME_OK) _set_error(&res, err);
+			if (bind >= 0) _slot_cap[bind] = e;
+			return true;
+		}
+		case RME_TRACE_OP_RAM_FREE:
+			_ram_free(_slot_cap[op.u.slot]);
+			return true;
+		case RME_TRACE_OP_RM_DESTROY:
+			_rm_destroy(_slot_cap[op.u.slot]);
+			return true;
+		case RME_TRACE_OP_RM_DATASPACE:
+			if (bind >= 0) _slot_cap[bind] = _rm_dataspace(_slot_cap[op.u.slot]);
+			return true;
+		case RME_TRACE_OP_ATTACH: {
+			Region_map::Attr const attr {
+				.size   = op.u.attach.has_size   ? (size_t)op.u.attach.size   : 0,
+				.offset = op.u.attach.has_offset ? (addr_t)op.u.attach.offset : 0,
+				.use_at = op.u.attach.has_at != 0,
+				.at     = op.u.attach.has_at ? (addr_t)_addr(op.u.attach.at) : 0,
+				.executable = (op.u.attach.rights & RME_TRACE_RIGHT_X) != 0,
+				.writeable  = (op.u.attach.rights & RME_TRACE_RIGHT_W) != 0 };
+			uint64_t at = 0;
+			rme_err_t const err = _attach(_slot_cap[op.u.attach.rm],
+			                              _slot_cap[op.u.attach.ds], attr, at);
+			if (err != RME_OK) _set_error(&res, err);
+			else { res.kind = RME_TRACE_RESULT_VALUE; res.value = at; }
+			if (bind >= 0) _values[bind] = err == RME_OK ? at : 0;
+			return true;
+		}
+		case RME_TRACE_OP_DETACH:
+			_detach(_slot_cap[op.u.detach.rm], _addr(op.u.detach.addr));
+			return true;
+		case RME_TRACE_OP_FAULT_HANDLER: {
+			unsigned const e = _slot_cap[op.u.slot];
+			Cap_entry *c = _entry(e);
+			if (!c) return true;
+			if (!c->sigh.constructed()) c->sigh.construct(_env, *this, e);
+			if (_is_env(e)) _env_as.fault_handler(c->sigh->handler);
+			else c->client->fault_handler(c->sigh->handler);
+			return true;
+		}
+		case RME_TRACE_OP_FAULT: {
+			Region_map::Fault const f = _fault_of(_slot_cap[op.u.slot]);
+			res.kind = RME_TRACE_RESULT_FAULT_STATE;
+			res.fault_type = _fault_type(f.type);
+			res.addr = f.type == Region_map::Fault::Type::NONE ? 0 : f.addr;
+			return true;
+		}
+		case RME_TRACE_OP_READ:
+		case RME_TRACE_OP_WRITE:
+		case RME_TRACE_OP_EXEC:
+			if (_start_access(i, op)) return false;
+			res = rme_trace_result_t { };   /* skipped: no result */
+			return true;
+		case RME_TRACE_OP_MMAP:
+		case RME_TRACE_OP_MUNMAP:
+		case RME_TRACE_OP_MPROTECT:
+		case RME_TRACE_OP_MREMAP:
+		case RME_TRACE_OP_MADVISE:
+		case RME_TRACE_OP_MSYNC:
+			_libc(i, op, res);
+			return true;
+		case RME_TRACE_OP_EXPECT_QUOTA:
+		case RME_TRACE_OP_EXPECT_LEAK_FREE: {
+			size_t ram, caps;
+			_quota_now(ram, caps);
+			long long const dram  = (long long)ram  - (long long)_ram_start  - (long long)_helper_ram;
+			long long const dcaps = (long long)caps - (long long)_caps_start - (long long)_helper_caps;
+			String<128> const text("measured: ram=", dram < 0 ? "-" : "", Hex((unsigned long long)(dram < 0 ? -dram : dram)),
+			                       " caps=", dcaps);
+			_note(i, text.string());
+			res.kind = RME_TRACE_RESULT_NONE;
+			return true;
+		}
+		case RME_TRACE_OP_EXPECT_MAPPINGS: {
+			String<64> const text("measured: mappings=", _mm ? rme_mmap_count(_mm) : 0);
+			_note(i, text.string());
+			res.kind = RME_TRACE_RESULT_NONE;
+			return true;
+		}
+		case RME_TRACE_OP_COUNT_:
+			break;
+		}
+		res.kind = RME_TRACE_RESULT_NONE;
+		return true;
+	}
+
+	void _run()
+	{
+		while (_next < _nops && !_waiting) {
+			if (!_execute(_next)) return;   /* an access is pending */
+			_next++;
+		}
+		if (_next == _nops && !_waiting)
+			_finish();
+	}
+
+	void _finish()
+	{
+		rme_trace_print(_trace, 1, _write_cb, this);
+		if (_line_len) _emit_line();
+		log("[rmemu-done] ", _nops, " operations");
+	}
+
+	bool _set_up()
+	{
+		String<128> const rom_name = _config.node().attribute_value("trace", String<128>("trace"));
+		Attached_rom_dataspace rom(_env, rom_name.string());
+		rme_trace_error_t perr { };
+		if (rme_trace_parse(rom_name.string(), rom.local_addr<char const>(),
+		                    strlen(rom.local_addr<char const>()) < rom.size()
+		                    ? strlen(rom.local_addr<char const>()) : rom.size(),
+		                    &_alloc, &_trace, &perr) != RME_OK) {
+			error("rmemu: ", Cstring(perr.msg));
+			log("[rmemu-error] ", Cstring(perr.msg));
+			return false;
+		}
+		_nops   = rme_trace_op_count(_trace);
+		_nslots = rme_trace_slot_count(_trace);
+
+		auto zalloc = [&] (size_t bytes) {
+			void *p = heap_alloc_cb(&_heap, bytes);
+			if (p) Genode::bzero(p, bytes);
+			return p;
+		};
+		_caps     = (Cap_entry *)zalloc(sizeof(Cap_entry)*MAX_CAPS);
+		_regions  = (Region_record *)zalloc(sizeof(Region_record)*MAX_REGIONS);
+		_values   = (uint64_t *)zalloc(sizeof(uint64_t)*(_nslots + 1));
+		_slot_cap = (unsigned *)zalloc(sizeof(unsigned)*(_nslots + 1));
+		_skipped  = (Skip *)zalloc(sizeof(Skip)*(_nops + 1));
+		_notes    = (char **)zalloc(sizeof(char *)*(_nops + 1));
+		if (!_caps || !_regions || !_values || !_slot_cap || !_skipped || !_notes) {
+			log("[rmemu-error] out of heap");
+			return false;
+		}
+		for (unsigned i = 0; i < MAX_CAPS; i++) construct_at<Cap_entry>(&_caps[i]);
+
+		for (size_t i = 0; i < _nops; i++) {
+			rme_trace_op_kind_t const k = rme_trace_op(_trace, i)->kind;
+			if (k == RME_TRACE_OP_EXPECT_QUOTA || k == RME_TRACE_OP_EXPECT_LEAK_FREE ||
+			    k == RME_TRACE_OP_EXPECT_MAPPINGS)
+				_notes[i] = (char *)zalloc(NOTE_MAX);
+		}
+
+		/* entry 1: the address space (env) */
+		_caps[1].kind = Cap_entry::Kind::ENV;
+		_caps[1].size = ~0ULL;
+		_slot_cap[RME_TRACE_SLOT_ENV] = 1;
+
+		rme_trace_directives_t const &d = *rme_trace_directives(_trace);
+		_ndirectives = !!d.has_genode + !!d.has_kernel + !!d.has_arch
+		             + !!(d.has_ram_quota || d.has_cap_quota) + !!d.has_mmap_area
+		             + !!d.has_map_count_max + !!d.has_policy;
+
+		_quota_now(_ram_start, _caps_start);
+
+		if (d.has_mmap_area) {
+			rme_mmap_config_t cfg;
+			rme_mmap_config_init(&cfg);
+			cfg.area_base = d.mmap_area_base;
+			cfg.area_size = d.mmap_area_size;
+			if (d.has_map_count_max) cfg.map_count_max = d.map_count_max;
+			if (d.has_policy) cfg.policy = d.policy;
+			rme_mmap_setup_error_t why { };
+			if (rme_mmap_create(&_prims, &cfg, &_mm, &why) != RME_OK) {
+				log("[rmemu] # the mmap layer could not be set up: ", Cstring(why.message));
+				_mm = nullptr;
+			} else {
+				rme_mmap_stats_t st;
+				rme_mmap_stats(_mm, &st);
+				_slot_cap[RME_TRACE_SLOT_MMAP_AREA] = _entry_of(st.area_rm);
+				/* the area's own cost is not the trace's */
+				_quota_now(_ram_start, _caps_start);
+			}
+		}
+		return true;
+	}
+
+	Main(Main const &) = delete;
+	Main &operator = (Main const &) = delete;
+
+	Main(Env &env) : _env(env)
+	{
+		default_heap = &_heap;
+		log("[rmemu-start] reflect_faults=", _reflect_faults ? "yes" : "no");
+		if (_set_up())
+			_run();
+	}
+};
+
+
+void Rmemu_replay::Fault_sigh::handle() { main.handle_fault(index); }
+
+
+void Component::construct(Genode::Env &env)
+{
+	static Rmemu_replay::Main main(env);
+}

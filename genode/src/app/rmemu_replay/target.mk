@@ -1,0 +1,3 @@
+TARGET = rmemu_replay
+SRC_CC = main.cc
+LIBS   = base rmemu

@@ -1,0 +1,496 @@
+/*
+ * genode_cmds.c: the subcommands that close the loop with real Genode:
+ * genode-log (extract the canonical trace that the rmemu_replay component
+ * printed to a Genode log) and diff (compare two canonical traces
+ * operation by operation).
+ */
+/* getopt_long is GNU */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rmemu/rmemu.h>
+
+#include "cli.h"
+
+/* The mark the component puts before every line of its trace. */
+#define GENODE_LOG_MARK "[rmemu] "
+
+/* ---- genode-log ----------------------------------------------------------- */
+
+/* Copy one marked line's text, without terminal escape sequences and CRs. */
+static void
+put_clean(FILE *out, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\033') {
+			/* CSI: ESC [ parameters final-byte */
+			i++;
+			if (i < len && s[i] == '[') {
+				i++;
+				while (i < len && !(s[i] >= 0x40 && s[i] <= 0x7e))
+					i++;
+			}
+			continue;
+		}
+		if (s[i] == '\r')
+			continue;
+		fputc(s[i], out);
+	}
+	fputc('\n', out);
+}
+
+static void
+genode_log_usage(FILE *out)
+{
+	fputs("usage: rmemu genode-log [-o FILE] LOG\n"
+	      "\n"
+	      "Extract the canonical trace that the rmemu_replay component printed to a\n"
+	      "Genode log: the text after \"" GENODE_LOG_MARK "\" on every line that has it, in\n"
+	      "order. If the log holds several runs, the last one is taken.\n"
+	      "\n"
+	      "  -o, --out FILE  write the trace to FILE instead of standard output\n"
+	      "  -h, --help      show this help\n", out);
+}
+
+int
+cmd_genode_log(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *out_path = NULL;
+	const char *run_start = NULL, *p, *end;
+	size_t len, lines = 0;
+	int done = 0, failed = 0, c;
+	char *text;
+	FILE *out;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out_path = optarg; break;
+		case 'h': genode_log_usage(stdout); return EXIT_OK;
+		default: genode_log_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		genode_log_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (cli_read_file(argv[optind], &text, &len) != 0)
+		return EXIT_USAGE;
+
+	/* find where the last run's trace starts: its header line */
+	end = text + len;
+	for (p = text; p < end; ) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		const char *m = memmem(p, (size_t)(eol - p), GENODE_LOG_MARK, strlen(GENODE_LOG_MARK));
+
+		if (m) {
+			const char *rest = m + strlen(GENODE_LOG_MARK);
+			if ((size_t)(eol - rest) >= 13 && strncmp(rest, "rmemu-trace 1", 13) == 0)
+				run_start = p;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (!run_start) {
+		fprintf(stderr, "rmemu genode-log: %s: no line marked \"%s\" with a trace header\n",
+		        argv[optind], GENODE_LOG_MARK);
+		free(text);
+		return EXIT_USAGE;
+	}
+
+	out = out_path ? fopen(out_path, "w") : stdout;
+	if (!out) {
+		perror(out_path);
+		free(text);
+		return EXIT_USAGE;
+	}
+	for (p = run_start; p < end; ) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		const char *m = memmem(p, (size_t)(eol - p), GENODE_LOG_MARK, strlen(GENODE_LOG_MARK));
+
+		if (m) {
+			const char *rest = m + strlen(GENODE_LOG_MARK);
+			put_clean(out, rest, (size_t)(eol - rest));
+			lines++;
+		}
+		if (memmem(p, (size_t)(eol - p), "[rmemu-done]", 12))
+			done = 1;
+		if (memmem(p, (size_t)(eol - p), "[rmemu-error]", 13))
+			failed = 1;
+		p = nl ? nl + 1 : end;
+	}
+	if (out != stdout && fclose(out) != 0) {
+		perror(out_path);
+		free(text);
+		return EXIT_USAGE;
+	}
+	free(text);
+	if (failed) {
+		fprintf(stderr, "rmemu genode-log: %s: the component reported an error\n", argv[optind]);
+		return EXIT_DIVERGED;
+	}
+	if (!done)
+		fprintf(stderr, "rmemu genode-log: %s: warning: no [rmemu-done] line; the trace may be cut short\n",
+		        argv[optind]);
+	(void)lines;
+	return EXIT_OK;
+}
+
+/* ---- diff ----------------------------------------------------------------- */
+
+struct side {
+	const char *path;
+	char *text;
+	size_t len;
+	rme_trace_t *trace;
+	const char **line_start;   /* each source line's start, 1-based */
+	size_t nlines;
+	uint64_t *values;          /* address slots' values, from the results */
+	unsigned char *placed;     /* 1: the slot's value was placed by env */
+};
+
+static void
+side_free(struct side *s)
+{
+	rme_trace_free(s->trace);
+	free(s->text);
+	free(s->line_start);
+	free(s->values);
+	free(s->placed);
+}
+
+static int
+side_load(const char *path, struct side *s)
+{
+	rme_trace_error_t err;
+	size_t n = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->path = path;
+	if (cli_read_file(path, &s->text, &s->len) != 0)
+		return -1;
+	if (rme_trace_parse(path, s->text, s->len, NULL, &s->trace, &err) != RME_OK) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	for (size_t i = 0; i < s->len; i++)
+		if (s->text[i] == '\n')
+			n++;
+	s->line_start = calloc(n + 2, sizeof(*s->line_start));
+	s->values = calloc(rme_trace_slot_count(s->trace) + 1, sizeof(*s->values));
+	s->placed = calloc(rme_trace_slot_count(s->trace) + 1, 1);
+	if (!s->line_start || !s->values || !s->placed) {
+		fprintf(stderr, "rmemu diff: out of memory\n");
+		return -1;
+	}
+	s->line_start[1] = s->text;
+	s->nlines = 1;
+	for (size_t i = 0; i < s->len; i++)
+		if (s->text[i] == '\n' && s->nlines <= n)
+			s->line_start[++s->nlines] = s->text + i + 1;
+	return 0;
+}
+
+/* The text of source line n without its result and comment, in buf. */
+static const char *
+op_text(const struct side *s, size_t n, char *buf, size_t size)
+{
+	const char *p, *end;
+	size_t k = 0;
+
+	if (n < 1 || n > s->nlines) {
+		snprintf(buf, size, "?");
+		return buf;
+	}
+	p = s->line_start[n];
+	end = s->text + s->len;
+	while (p < end && *p != '\n' && *p != '#' && k + 1 < size) {
+		if (p + 3 < end && p[0] == ' ' && p[1] == '-' && p[2] == '>' && p[3] == ' ')
+			break;
+		buf[k++] = *p++;
+	}
+	while (k > 0 && (buf[k - 1] == ' ' || buf[k - 1] == '\t'))
+		k--;
+	buf[k] = '\0';
+	return buf;
+}
+
+/* Whether source line n carries the component's "# skipped" mark. */
+static int
+line_skipped(const struct side *s, size_t n)
+{
+	const char *p, *end;
+
+	if (n < 1 || n > s->nlines)
+		return 0;
+	p = s->line_start[n];
+	end = memchr(p, '\n', (size_t)(s->text + s->len - p));
+	if (!end)
+		end = s->text + s->len;
+	return memmem(p, (size_t)(end - p), "# skipped", 9) != NULL;
+}
+
+/* An operation with its result and line number cleared, for comparing operands. */
+static rme_trace_op_t
+operands(const rme_trace_op_t *op)
+{
+	rme_trace_op_t o = *op;
+
+	o.line = 0;
+	memset(&o.expected, 0, sizeof(o.expected));
+	memset(&o.actual, 0, sizeof(o.actual));
+	return o;
+}
+
+static int
+same_result(const rme_trace_result_t *a, const rme_trace_result_t *b)
+{
+	if (a->kind != b->kind)
+		return 0;
+	switch (a->kind) {
+	case RME_TRACE_RESULT_NONE:
+	case RME_TRACE_RESULT_OK:
+	case RME_TRACE_RESULT_FAULT_ANY:
+	case RME_TRACE_RESULT_UNHANDLED_ANY:
+		return 1;
+	case RME_TRACE_RESULT_VALUE:
+		return a->value == b->value;
+	case RME_TRACE_RESULT_ERROR:
+		return a->error == b->error;
+	case RME_TRACE_RESULT_ERRNO:
+		return strcmp(a->errno_name, b->errno_name) == 0;
+	case RME_TRACE_RESULT_FAULT:
+	case RME_TRACE_RESULT_UNHANDLED:
+		return a->rm_slot == b->rm_slot && a->fault_type == b->fault_type && a->addr == b->addr;
+	case RME_TRACE_RESULT_FAULT_STATE:
+		return a->fault_type == b->fault_type &&
+		       (a->fault_type == RME_FAULT_NONE || a->addr == b->addr);
+	}
+	return 0;
+}
+
+/* One side's result is a bare fault or unhandled that the other's narrows down. */
+static int
+less_specific(const rme_trace_result_t *a, const rme_trace_result_t *b)
+{
+	return (a->kind == RME_TRACE_RESULT_FAULT_ANY && b->kind == RME_TRACE_RESULT_FAULT) ||
+	       (a->kind == RME_TRACE_RESULT_UNHANDLED_ANY && b->kind == RME_TRACE_RESULT_UNHANDLED) ||
+	       (b->kind == RME_TRACE_RESULT_FAULT_ANY && a->kind == RME_TRACE_RESULT_FAULT) ||
+	       (b->kind == RME_TRACE_RESULT_UNHANDLED_ANY && a->kind == RME_TRACE_RESULT_UNHANDLED);
+}
+
+/* Whether an address expression depends on an address that env placed. */
+static int
+placed_expr(const struct side *s, const rme_trace_addr_t *a)
+{
+	return a->slot >= 0 && s->placed[a->slot];
+}
+
+/* Record what an operation binds: an address, and whether env placed it. */
+static void
+bind(struct side *s, const rme_trace_op_t *op)
+{
+	int placed = 0;
+
+	if (op->bind_slot < 0)
+		return;
+	if (op->expected.kind == RME_TRACE_RESULT_VALUE)
+		s->values[op->bind_slot] = op->expected.value;
+	if (op->kind == RME_TRACE_OP_ATTACH && op->u.attach.rm == RME_TRACE_SLOT_ENV)
+		placed = !op->u.attach.has_at || placed_expr(s, &op->u.attach.at);
+	s->placed[op->bind_slot] = (unsigned char)placed;
+}
+
+struct diff_stats {
+	size_t compared, differences, skipped, by_shape, loose;
+	size_t shown, max_shown;
+};
+
+static void
+report(struct diff_stats *st, const struct side *a, const struct side *b,
+       const rme_trace_op_t *oa, const rme_trace_op_t *ob, const char *what)
+{
+	char text[256];
+
+	st->differences++;
+	if (st->shown >= st->max_shown)
+		return;
+	st->shown++;
+	printf("%s:%zu, %s:%zu: %s\n  %s\n", a->path, oa->line, b->path, ob->line,
+	       op_text(a, oa->line, text, sizeof(text)), what);
+}
+
+static int
+directives_differ(const rme_trace_directives_t *x, const rme_trace_directives_t *y, char *why, size_t size)
+{
+#define DIFFER(cond, name) do { if (cond) { snprintf(why, size, "the %s directives differ", name); return 1; } } while (0)
+	DIFFER(x->has_genode != y->has_genode || x->genode_release != y->genode_release, "genode");
+	DIFFER(x->has_kernel != y->has_kernel || x->kernel != y->kernel, "kernel");
+	DIFFER(x->has_arch != y->has_arch || x->arch != y->arch, "arch");
+	DIFFER(x->has_ram_quota != y->has_ram_quota || x->ram_quota != y->ram_quota ||
+	       x->has_cap_quota != y->has_cap_quota || x->cap_quota != y->cap_quota, "quota");
+	DIFFER(x->has_mmap_area != y->has_mmap_area || x->mmap_area_base != y->mmap_area_base ||
+	       x->mmap_area_size != y->mmap_area_size, "mmap-area");
+	DIFFER(x->has_map_count_max != y->has_map_count_max || x->map_count_max != y->map_count_max,
+	       "map-count-max");
+	DIFFER(x->has_policy != y->has_policy ||
+	       (x->has_policy && strcmp(x->policy, y->policy) != 0), "policy");
+#undef DIFFER
+	return 0;
+}
+
+static void
+diff_usage(FILE *out)
+{
+	fputs("usage: rmemu diff [-n N] [-q] A B\n"
+	      "\n"
+	      "Compare two canonical traces (from 'rmemu replay --out' and 'rmemu genode-log')\n"
+	      "operation by operation and report the first differences in plain words.\n"
+	      "Addresses that env placed (an attach into env without at=, and attaches at\n"
+	      "addresses relative to such a one) are compared by shape: both sides must have\n"
+	      "an address; everything else must be identical. Operations that the Genode\n"
+	      "component marked \"# skipped\" are not compared.\n"
+	      "\n"
+	      "  -n, --max N  show at most N differences (default 10)\n"
+	      "  -q, --quiet  print only the summary\n"
+	      "  -h, --help   show this help\n"
+	      "\n"
+	      "Exit status: 0 if the traces agree, 1 if they differ, 2 on bad usage or input.\n", out);
+}
+
+int
+cmd_diff(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "max", required_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct diff_stats st = { 0, 0, 0, 0, 0, 0, 10 };
+	struct side a, b;
+	size_t na, nb, n;
+	char why[256];
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0') {
+				fprintf(stderr, "rmemu diff: -n wants a number, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			st.max_shown = v;
+			break;
+		}
+		case 'q': st.max_shown = 0; break;
+		case 'h': diff_usage(stdout); return EXIT_OK;
+		default: diff_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 2) {
+		diff_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (side_load(argv[optind], &a) != 0) {
+		side_free(&a);
+		return EXIT_USAGE;
+	}
+	if (side_load(argv[optind + 1], &b) != 0) {
+		side_free(&a);
+		side_free(&b);
+		return EXIT_USAGE;
+	}
+
+	if (directives_differ(rme_trace_directives(a.trace), rme_trace_directives(b.trace),
+	                      why, sizeof(why))) {
+		st.differences++;
+		if (st.max_shown) {
+			printf("%s, %s: %s\n", a.path, b.path, why);
+			st.shown++;
+		}
+	}
+
+	na = rme_trace_op_count(a.trace);
+	nb = rme_trace_op_count(b.trace);
+	n = na < nb ? na : nb;
+	for (size_t i = 0; i < n; i++) {
+		const rme_trace_op_t *oa = rme_trace_op(a.trace, i);
+		const rme_trace_op_t *ob = rme_trace_op(b.trace, i);
+		rme_trace_op_t pa = operands(oa), pb = operands(ob);
+		char ra[128], rb[128], msg[400];
+
+		if (memcmp(&pa, &pb, sizeof(pa)) != 0 ||
+		    strcmp(rme_trace_slot_name(a.trace, oa->bind_slot) ? rme_trace_slot_name(a.trace, oa->bind_slot) : "",
+		           rme_trace_slot_name(b.trace, ob->bind_slot) ? rme_trace_slot_name(b.trace, ob->bind_slot) : "") != 0) {
+			char tb[256];
+			snprintf(msg, sizeof(msg), "the operations differ: B has '%s'; the traces are not of the same script",
+			         op_text(&b, ob->line, tb, sizeof(tb)));
+			report(&st, &a, &b, oa, ob, msg);
+			break;
+		}
+		if (line_skipped(&a, oa->line) || line_skipped(&b, ob->line)) {
+			st.skipped++;
+			bind(&a, oa);
+			bind(&b, ob);
+			continue;
+		}
+		st.compared++;
+		if (!same_result(&oa->expected, &ob->expected)) {
+			int shape = 0;
+
+			if (oa->kind == RME_TRACE_OP_ATTACH && oa->u.attach.rm == RME_TRACE_SLOT_ENV &&
+			    oa->expected.kind == RME_TRACE_RESULT_VALUE &&
+			    ob->expected.kind == RME_TRACE_RESULT_VALUE) {
+				if (!oa->u.attach.has_at) {
+					shape = 1;
+				} else if (placed_expr(&a, &oa->u.attach.at) && placed_expr(&b, &ob->u.attach.at)) {
+					/* the same place relative to the placed address */
+					shape = oa->expected.value - rme_trace_addr_eval(&oa->u.attach.at, a.values) ==
+					        ob->expected.value - rme_trace_addr_eval(&ob->u.attach.at, b.values);
+				}
+			}
+			if (shape) {
+				st.by_shape++;
+			} else if (less_specific(&oa->expected, &ob->expected)) {
+				st.loose++;
+			} else {
+				rme_trace_result_format(a.trace, oa->kind, &oa->expected, ra, sizeof(ra));
+				rme_trace_result_format(b.trace, ob->kind, &ob->expected, rb, sizeof(rb));
+				snprintf(msg, sizeof(msg), "A has %s, B has %s", ra, rb);
+				report(&st, &a, &b, oa, ob, msg);
+			}
+		}
+		bind(&a, oa);
+		bind(&b, ob);
+	}
+	if (na != nb && st.differences == 0) {
+		st.differences++;
+		if (st.max_shown)
+			printf("%s has %zu operations, %s has %zu\n", a.path, na, b.path, nb);
+	}
+	if (st.differences > st.shown && st.max_shown)
+		printf("... and %zu more\n", st.differences - st.shown);
+	printf("%zu operations compared, %zu differences, %zu skipped, %zu placed by env (compared by shape)",
+	       st.compared, st.differences, st.skipped, st.by_shape);
+	if (st.loose)
+		printf(", %zu faults named on one side only", st.loose);
+	printf("\n");
+	rc = st.differences ? EXIT_DIVERGED : EXIT_OK;
+	side_free(&a);
+	side_free(&b);
+	return rc;
+}

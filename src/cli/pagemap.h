@@ -1,0 +1,116 @@
+/*
+ * pagemap.h: page ranges of an address space and the mapping attributes
+ * each one has, kept the way Linux keeps its VMAs: mapping over a range
+ * replaces what was there, unmapping and mprotect split pieces at their
+ * edges, mremap moves them.
+ *
+ * Two users share it so that they count alike: import-strace follows a
+ * recorded process's address space with it (in Linux addresses), and
+ * stats follows a trace's (in the trace's addresses). Each piece carries
+ * a tag that only its user interprets.
+ *
+ * A sorted array with binary search: the traces this serves have at most
+ * some thousands of live pieces, and every operation is then a memmove.
+ * Ranges are page-aligned, [start, end) with start < end; callers round.
+ */
+#ifndef RMEMU_CLI_PAGEMAP_H
+#define RMEMU_CLI_PAGEMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PM_PAGE ((uint64_t)4096)
+
+/* A flag beyond the RME_TRACE_MAP_* ones: charged as private writable memory (VM_ACCOUNT). */
+#define PM_ACCOUNT (1u << 16)
+/* The object of a file mapping is PM_OBJ_FILE | its descriptor. */
+#define PM_OBJ_FILE ((uint64_t)1 << 32)
+
+typedef struct pm_attr {
+	unsigned prot;      /* RME_TRACE_RIGHT_* */
+	unsigned flags;     /* pm_mapping_flags(): what tells VMAs apart besides prot */
+	/*
+	 * What is mapped: 0 for private anonymous memory, PM_OBJ_FILE | fd for
+	 * a file, any other value for one shared anonymous object.
+	 */
+	uint64_t obj;
+	/*
+	 * The offset in obj at the piece's start; for private anonymous memory
+	 * the address it was mapped at, as Linux's vm_pgoff, which mremap
+	 * keeps: moved memory does not merge with its new neighbours.
+	 */
+	uint64_t off;
+	int tag;            /* the user's label, never looked at here */
+} pm_attr_t;
+
+typedef struct pm_piece {
+	uint64_t start, end;
+	pm_attr_t attr;
+} pm_piece_t;
+
+/* Figures of the whole map at one moment. */
+typedef struct pm_totals {
+	uint64_t mapped;    /* bytes in mappings, reservations included */
+	uint64_t committed; /* bytes in mappings that are not PROT_NONE */
+	size_t mappings;    /* mappings as Linux counts VMAs: compatible neighbours are one */
+} pm_totals_t;
+
+typedef struct pagemap {
+	pm_piece_t *piece;  /* n pieces in address order, never overlapping */
+	size_t n, cap;
+	pm_totals_t totals; /* kept up to date by every change */
+} pagemap_t;
+
+/*
+ * The flags a new mapping's pieces keep, from the trace's RME_TRACE_MAP_*
+ * and rights: those Linux tells VMAs apart by, and PM_ACCOUNT where Linux
+ * charges the mapping (private, writable, not noreserve).
+ */
+unsigned pm_mapping_flags(unsigned trace_flags, unsigned prot);
+
+/* Round up to whole pages; saturates at the last page instead of wrapping. */
+uint64_t pm_round_up(uint64_t n);
+
+void pm_init(pagemap_t *pm);
+void pm_fini(pagemap_t *pm);
+/* dst (initialised or not) becomes a copy of src. */
+void pm_copy(pagemap_t *dst, const pagemap_t *src);
+
+/* The index of the first piece that ends after addr (n if none). */
+size_t pm_first_after(const pagemap_t *pm, uint64_t addr);
+/* The piece that contains addr, or NULL. */
+const pm_piece_t *pm_find(const pagemap_t *pm, uint64_t addr);
+/* Whether no piece overlaps [start, end). */
+int pm_is_free(const pagemap_t *pm, uint64_t start, uint64_t end);
+
+/*
+ * The highest free range of len bytes in [lo, hi), as the mmap layer and
+ * Linux place a mapping without a usable hint (top-down, first fit).
+ * Returns 0 with its start in *out, or -1 if there is none.
+ */
+int pm_highest_gap(const pagemap_t *pm, uint64_t lo, uint64_t hi, uint64_t len, uint64_t *out);
+
+/* Map [start, end) with attr, replacing whatever was there (MAP_FIXED). */
+void pm_map(pagemap_t *pm, uint64_t start, uint64_t end, const pm_attr_t *attr);
+/* Remove whatever is in [start, end). */
+void pm_unmap(pagemap_t *pm, uint64_t start, uint64_t end);
+/*
+ * Give the mapped parts of [start, end) the protection prot; private
+ * memory that becomes writable is charged (PM_ACCOUNT), and stays so.
+ */
+void pm_protect(pagemap_t *pm, uint64_t start, uint64_t end, unsigned prot);
+/* Give the mapped parts of [start, end) the tag. */
+void pm_retag(pagemap_t *pm, uint64_t start, uint64_t end, int tag);
+/*
+ * mremap: the pieces of [old_start, old_end) move to new_start, keeping
+ * their attributes; a shrink drops the tail, a growth extends the last
+ * piece (as Linux extends the last VMA). The old range is unmapped, and
+ * so is whatever was in the new one.
+ */
+void pm_remap(pagemap_t *pm, uint64_t old_start, uint64_t old_end,
+              uint64_t new_start, uint64_t new_end);
+
+/* The figures now; constant time (stats asks after every operation). */
+void pm_totals(const pagemap_t *pm, pm_totals_t *out);
+
+#endif

@@ -1,0 +1,11 @@
+PRAGMA mmap_size = 268435456;
+PRAGMA journal_mode = WAL;
+CREATE TABLE w(id INTEGER PRIMARY KEY, word TEXT, n INTEGER);
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 300000)
+INSERT INTO w(word, n) SELECT 'w' || (i * 7919 % 100003), i FROM c;
+CREATE INDEX w_word ON w(word);
+SELECT count(DISTINCT word), sum(n) FROM w;
+SELECT word, count(*) AS k FROM w GROUP BY word ORDER BY k DESC, word LIMIT 3;
+DELETE FROM w WHERE n % 3 = 0;
+VACUUM;
+SELECT count(*) FROM w;
