@@ -1418,14 +1418,7 @@ area_stats(rme_mmap_t *mm, rme_mmap_stats_t *out)
 static rme_err_t
 check_failed(mm_text_t *t, const char *what, const mm_piece_t *s)
 {
-	mm_text_str(t, what);
-	if (s) {
-		mm_text_str(t, " (piece [");
-		mm_text_hex(t, s->start);
-		mm_text_str(t, ", ");
-		mm_text_hex(t, s->end);
-		mm_text_str(t, "))");
-	}
+	mm_describe(t, what, s);
 	return RME_ERR_INVALID_ARGUMENT;
 }
 

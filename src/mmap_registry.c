@@ -311,8 +311,8 @@ mm_reg_chunk_unlink(mm_registry_t *r, mm_chunk_t *c)
 
 /* ---- Checking ---------------------------------------------------------------- */
 
-static bool
-fail_at(mm_text_t *t, const char *what, const mm_piece_t *s)
+void
+mm_describe(mm_text_t *t, const char *what, const mm_piece_t *s)
 {
 	mm_text_str(t, what);
 	if (s) {
@@ -322,6 +322,12 @@ fail_at(mm_text_t *t, const char *what, const mm_piece_t *s)
 		mm_text_hex(t, s->end);
 		mm_text_str(t, "))");
 	}
+}
+
+static bool
+fail_at(mm_text_t *t, const char *what, const mm_piece_t *s)
+{
+	mm_describe(t, what, s);
 	return false;
 }
 

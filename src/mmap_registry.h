@@ -118,4 +118,7 @@ mm_piece_attached(const mm_piece_t *s)
  */
 bool mm_reg_check(const mm_registry_t *r, mm_text_t *t);
 
+/* Write what went wrong, naming the piece if there is one, for check messages. */
+void mm_describe(mm_text_t *t, const char *what, const mm_piece_t *s);
+
 #endif
