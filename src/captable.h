@@ -19,11 +19,12 @@
 
 typedef enum { CAP_NONE = 0, CAP_DS, CAP_RM } cap_kind_t;
 
+/* 16 bytes: the generation is 16 bits in a capability anyway. */
 struct cap_slot {
 	void *obj;
-	uint32_t generation;
 	uint32_t next_free;     /* index + 1 of the next free slot, when free */
-	cap_kind_t kind;
+	uint16_t generation;
+	uint8_t kind;           /* cap_kind_t */
 };
 
 typedef struct captable {

@@ -29,7 +29,7 @@ update(mm_piece_t *s)
 	int hl = height(s->child[0]), hr = height(s->child[1]);
 	uint64_t m = s->gap;
 
-	s->height = 1 + (hl > hr ? hl : hr);
+	s->height = (uint8_t)(1 + (hl > hr ? hl : hr));
 	if (max_gap(s->child[0]) > m)
 		m = max_gap(s->child[0]);
 	if (max_gap(s->child[1]) > m)
@@ -37,11 +37,22 @@ update(mm_piece_t *s)
 	s->max_gap = m;
 }
 
+/*
+ * After s's gap changed: recompute s and its ancestors, up to the first
+ * whose height and largest gap stay as they were (the ones above it cannot
+ * change then).
+ */
 static void
 augment_to_root(mm_piece_t *s)
 {
-	for (; s; s = s->parent)
+	for (; s; s = s->parent) {
+		uint8_t h = s->height;
+		uint64_t m = s->max_gap;
+
 		update(s);
+		if (s->height == h && s->max_gap == m)
+			break;
+	}
 }
 
 static void
@@ -72,11 +83,20 @@ rotate(mm_registry_t *r, mm_piece_t *x, int dir)
 	return y;
 }
 
-/* Restore the AVL balance and the augmentation from s up to the root. */
+/*
+ * Restore the AVL balance and the augmentation from s upward. It stops at
+ * the first subtree whose height and largest gap come out as they were
+ * (rotated or not): nothing above it changes then. s itself always counts
+ * as changed (it may be new, or have lost a child).
+ */
 static void
 rebalance_to_root(mm_registry_t *r, mm_piece_t *s)
 {
+	bool first = true;
+
 	while (s) {
+		uint8_t old_h = s->height;
+		uint64_t old_m = s->max_gap;
 		int balance;
 
 		update(s);
@@ -92,6 +112,9 @@ rebalance_to_root(mm_registry_t *r, mm_piece_t *s)
 				rotate(r, c, 0);
 			s = rotate(r, s, 1);
 		}
+		if (!first && s->height == old_h && s->max_gap == old_m)
+			break;
+		first = false;
 		s = s->parent;
 	}
 }

@@ -138,6 +138,15 @@ host_free(rme_model_t *m, void *p, size_t size)
 	m->alloc->free(m->alloc->ctx, p, size);
 }
 
+/* The region map a block belongs to: the one whose tree holds it (plc_of_block walks up). */
+static struct rm *
+rm_of_block(const plc_block_t *b)
+{
+	plc_t *map = plc_of_block(b);
+
+	return (struct rm *)(void *)((char *)map - offsetof(struct rm, map));
+}
+
 static void
 region_link(struct ds *ds, plc_block_t *b)
 {
@@ -183,7 +192,7 @@ release_regions_of(rme_model_t *m, struct ds *ds, bool tearing_down)
 {
 	while (ds->regions) {
 		plc_block_t *b = ds->regions;
-		struct rm *owner = b->region.owner;
+		struct rm *owner = rm_of_block(b);
 		uint64_t addr = b->addr;
 
 		region_unlink(b);
@@ -717,7 +726,7 @@ closes_cycle(rme_model_t *m, struct rm *outer, struct rm *inner, bool *out)
 			break;
 		}
 		for (plc_block_t *b = rm->ds.regions; b; b = b->region.ds_next) {
-			struct rm *parent = b->region.owner;
+			struct rm *parent = rm_of_block(b);
 
 			if (parent->visit == stamp)
 				continue;
@@ -858,10 +867,9 @@ rme_attach(rme_model_t *m, rme_cap_t rm_cap, rme_cap_t ds_cap,
 	if (err != RME_OK)
 		return err;
 
-	b->region.owner = rm;
 	b->region.offset = attr->offset;
-	b->region.write = attr->writeable != 0;
-	b->region.exec = attr->executable != 0;
+	b->write = attr->writeable != 0;
+	b->exec = attr->executable != 0;
 	region_link(ds, b);
 	wake_faulters(rm, b->addr, b->size);
 	plc_trim(&rm->map);
@@ -887,7 +895,7 @@ rme_detach(rme_model_t *m, rme_cap_t rm_cap, rme_addr_t addr)
 		return RME_OK;
 	/* cannot fail: freeing the block gives the node that the merge takes (plc_free) */
 	region_unlink(b);
-	plc_free(&rm->map, addr);
+	plc_free_block(&rm->map, b);
 	plc_trim(&rm->map);
 	return RME_OK;
 }
@@ -964,11 +972,11 @@ access(rme_model_t *m, rme_addr_t addr, rme_fault_type_t type, uint8_t wbyte,
 		ds = b->region.ds;
 		off = a - b->addr + b->region.offset;
 		if (m->cfg.genode_release < 2308 && ds->kind != DS_MANAGED) {
-			w = b->region.write;
-			x = b->region.exec;
+			w = b->write;
+			x = b->exec;
 		} else {
-			w = w && b->region.write;
-			x = x && b->region.exec;
+			w = w && b->write;
+			x = x && b->exec;
 		}
 		if (ds->kind == DS_MANAGED) {
 			rm = ds->rm;
@@ -1080,8 +1088,8 @@ rme_rm_regions(const rme_model_t *m, rme_cap_t cap,
 		r.size = b->size;
 		r.offset = b->region.offset;
 		r.ds = b->region.ds ? b->region.ds->cap : 0;
-		r.writeable = b->region.write;
-		r.executable = b->region.exec;
+		r.writeable = b->write;
+		r.executable = b->exec;
 		r.reserved = b->region.ds == NULL;
 		if (fn(ctx, &r))
 			break;
@@ -1111,7 +1119,7 @@ digest_tree(uint64_t *h, const plc_block_t *b)
 	if (b->used) {
 		mix(h, b->region.ds ? b->region.ds->cap : 0);
 		mix(h, b->region.offset);
-		mix(h, ((uint64_t)b->region.write << 1) | b->region.exec);
+		mix(h, ((uint64_t)b->write << 1) | b->exec);
 	}
 	digest_tree(h, b->child[0]);
 	digest_tree(h, b->child[1]);
@@ -1251,7 +1259,8 @@ rme_model_check(const rme_model_t *m, char *msg, size_t msglen)
 		if (rm_of(m, rm->cap) != rm || ds_of(m, rm->ds.cap) != &rm->ds)
 			return check_fail(msg, msglen, "a region map's capability does not name it");
 		for (const plc_block_t *b = plc_first(&rm->map); b; b = plc_next(b)) {
-			const struct ds *ds = b->region.ds;
+			/* only used blocks have a region (free ones live in smaller nodes) */
+			const struct ds *ds = b->used ? b->region.ds : NULL;
 
 			if (b->addr < rm->base || b->addr - rm->base + b->size > rm->size)
 				return check_fail(msg, msglen, "a block lies outside its region map");

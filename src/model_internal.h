@@ -19,21 +19,24 @@ typedef enum { DS_RAM, DS_ROM, DS_MANAGED } ds_kind_t;
 
 struct rm;
 
+/* 88 bytes (a 96-byte heap block): the small fields share a word, rm and mc_token a place. */
 struct ds {
-	ds_kind_t kind;
 	uint64_t size;              /* page-rounded */
 	uint64_t cap;
+	uint8_t kind;               /* ds_kind_t */
 	/*
 	 * The alignment (log2) of the backing store's address, which caps the
 	 * alignment core tries when placing a region. RAM is allocated
 	 * naturally aligned; a managed dataspace's backing address is 0.
 	 */
-	unsigned src_align_log2;
+	uint8_t src_align_log2;
 	bool writeable;
 	bool internal;              /* part of the initial layout (ld.lib.so, the layout maps' dataspaces) */
 	pagestore_t pages;          /* RAM and ROM content */
-	uint8_t *mc_token;          /* the dataspace's memcheck block, if announced */
-	struct rm *rm;              /* for a managed dataspace: its region map */
+	union {
+		uint8_t *mc_token;      /* RAM: the dataspace's memcheck block, if announced */
+		struct rm *rm;          /* DS_MANAGED: its region map */
+	};
 	plc_block_t *regions;       /* the regions that attach this dataspace */
 	struct ds *prev, *next;     /* the model's list of RAM and ROM dataspaces */
 };

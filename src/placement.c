@@ -18,6 +18,13 @@
  *
  * Arithmetic is done in the target's word width (word_mask), because core's
  * overflow checks are done in addr_t.
+ *
+ * Two things here are not core's and change no result, only the time it
+ * takes: find_best_fit skips subtrees in which no block fits (the fit
+ * fields, see "Pruning"), and freeing a block takes its neighbours from the
+ * tree instead of three more searches from the root (plc_free_block).
+ * tests/check_placement.c compares both with Genode's own code, and the
+ * fit fields with the truth in plc_check().
  */
 #include <stdio.h>
 #include <string.h>
@@ -61,14 +68,31 @@ bias(const plc_block_t *b)
 /* ---- The metadata slab ------------------------------------------------------ */
 
 /*
+ * Host memory for nodes. A used block needs a big node (with the region);
+ * a free block takes a small one if there is one, else a big one. Nodes
+ * are not core's business: the slab figures below count entries, whatever
+ * their host size.
+ */
+static size_t
+node_size(bool big, bool roomy)
+{
+	return big ? sizeof(plc_block_t) :
+	       offsetof(plc_block_t, region) + (roomy ? sizeof(uint64_t) : 0);
+}
+
+_Static_assert(offsetof(plc_block_t, fit) == 2 + offsetof(plc_block_t, head_word),
+               "depth and the flags take the head word's two low bytes");
+
+/*
  * Take one entry of core's metadata slab. The slab grows when few entries
  * are left, which costs quota; the host node comes from the spares, which
  * plc_reserve() filled beforehand.
  */
 static rme_err_t
-md_alloc(plc_t *p, plc_block_t **out)
+md_alloc(plc_t *p, plc_block_t **out, bool for_used)
 {
 	plc_block_t *b;
+	bool big, roomy;
 
 	if (p->slab_blocks == 0) {
 		/* The first slab block is embedded in the region map: free of charge. */
@@ -84,12 +108,37 @@ md_alloc(plc_t *p, plc_block_t **out)
 	}
 	p->slab_entries_avail--;
 
-	b = p->spare;
-	p->spare = b->parent;
-	p->spare_count--;
-	memset(b, 0, sizeof(*b));
+	big = for_used || !p->spare_small;
+	if (big) {
+		b = p->spare;
+		p->spare = b->parent;
+		p->spare_count--;
+	} else {
+		b = p->spare_small;
+		p->spare_small = b->parent;
+		p->spare_small_count--;
+	}
+	roomy = b->roomy;
+	memset(b, 0, node_size(big, roomy));
+	b->big = big;
+	b->roomy = roomy;
 	*out = b;
 	return RME_OK;
+}
+
+/* Put a node back among the spares of its size. */
+static void
+spare_push(plc_t *p, plc_block_t *b)
+{
+	if (b->big) {
+		b->parent = p->spare;
+		p->spare = b;
+		p->spare_count++;
+	} else {
+		b->parent = p->spare_small;
+		p->spare_small = b;
+		p->spare_small_count++;
+	}
 }
 
 /*
@@ -101,9 +150,7 @@ md_alloc(plc_t *p, plc_block_t **out)
 static void
 md_free(plc_t *p, plc_block_t *b)
 {
-	b->parent = p->spare;
-	p->spare = b;
-	p->spare_count++;
+	spare_push(p, b);
 
 	p->slab_entries_avail++;
 	if (p->slab_entries_avail > 2 * (uint64_t)COST_MD_BLOCKS_PER_SLAB &&
@@ -115,29 +162,214 @@ md_free(plc_t *p, plc_block_t *b)
 	}
 }
 
+/*
+ * n nodes, one of them big: an allocation takes two free blocks (small,
+ * or big when the small ones run out) and then the used one, after the cut
+ * gave one back, so one big node among three always suffices.
+ */
+static rme_err_t
+spare_add(plc_t *p, bool big)
+{
+	/* small nodes get room for own_fit where it is kept */
+	bool roomy = !big && p->fit_valid;
+	plc_block_t *b = p->alloc->alloc(p->alloc->ctx, node_size(big, roomy));
+
+	if (!b)
+		return RME_ERR_HOST_NO_MEMORY;
+	b->big = big;
+	b->roomy = roomy;
+	spare_push(p, b);
+	return RME_OK;
+}
+
 rme_err_t
 plc_reserve(plc_t *p, unsigned n)
 {
-	while (p->spare_count < n) {
-		plc_block_t *b = p->alloc->alloc(p->alloc->ctx, sizeof(*b));
-		if (!b)
-			return RME_ERR_HOST_NO_MEMORY;
-		b->parent = p->spare;
-		p->spare = b;
-		p->spare_count++;
+	rme_err_t err = RME_OK;
+
+	while (err == RME_OK && p->spare_count < 1)
+		err = spare_add(p, true);
+	while (err == RME_OK && p->spare_count + p->spare_small_count < n)
+		err = spare_add(p, false);
+	return err;
+}
+
+static void
+spare_free(plc_t *p, plc_block_t **list, unsigned *count, unsigned keep)
+{
+	while (*count > keep) {
+		plc_block_t *b = *list;
+		*list = b->parent;
+		(*count)--;
+		p->alloc->free(p->alloc->ctx, b, node_size(b->big, b->roomy));
 	}
-	return RME_OK;
 }
 
 void
 plc_trim(plc_t *p)
 {
-	while (p->spare_count > PLC_NODES_PER_OP) {
-		plc_block_t *b = p->spare;
-		p->spare = b->parent;
-		p->spare_count--;
-		p->alloc->free(p->alloc->ctx, b, sizeof(*b));
+	spare_free(p, &p->spare, &p->spare_count, 1);
+	spare_free(p, &p->spare_small, &p->spare_small_count, PLC_NODES_PER_OP - 1);
+}
+
+/* ---- Pruning ------------------------------------------------------------------ */
+
+/*
+ * find_best_fit visits every subtree whose max_avail admits the size, and
+ * with an alignment many large-enough free blocks still fail (the aligned
+ * start leaves too little), so core's search is linear in the number of
+ * such blocks: 84% of the region-map workload at 10^5 regions. Skipping a
+ * subtree in which no block fits cannot change the result, because the
+ * search only ever returns a block that fits.
+ *
+ * For fit class c (alignment A = 2^(12+c)), a free block's usable size is
+ * what remains after its start is aligned up to A. The fit field keeps,
+ * for each class, the largest usable size in the subtree in units of A/8,
+ * rounded down and saturated at 127. A request of n bytes aligned to
+ * A' >= A fits a block only if the block's usable size at A is at least n
+ * (aligning further only loses more), so a subtree whose field is below
+ * n / (A/8), rounded down, and not saturated holds no block that fits.
+ * Alignments above the last class use the last class.
+ *
+ * The fields are exact subtree maxima, unlike core's lazy max_avail: every
+ * node whose children change recomputes its own (fit_local), bottom-up.
+ * They are kept only on 64-bit maps (32-bit wrap-around in fits() is left
+ * to core's code) and only from the first aligned allocation on.
+ */
+/* A free block's own fit classes, one byte each (0 to 127), in a word. */
+static uint64_t
+fit_of_block(uint64_t addr, uint64_t size)
+{
+	uint64_t q = 0;
+
+	for (int c = 0; c < PLC_FIT_CLASSES; c++) {
+		unsigned a_log2 = PLC_FIT_ALIGN_MIN + (unsigned)c;
+		uint64_t mask = ((uint64_t)1 << a_log2) - 1;
+		uint64_t start = (addr + mask) & ~mask, usable;
+
+		if (start < addr || start - addr >= size)
+			break;   /* and larger alignments leave nothing either */
+		usable = (size - (start - addr)) >> (a_log2 - 3);
+		q |= (usable > 127 ? 127 : usable) << (8 * c);
 	}
+	return q;
+}
+
+/*
+ * Kept in the node where it has room (big nodes, and the roomy small ones
+ * of maps that keep fit fields), else computed: the small nodes of a map
+ * that started keeping fit fields late.
+ */
+static uint64_t
+fit_own(const plc_block_t *b)
+{
+	if (b->used)
+		return 0;
+	return (b->big || b->roomy) ? b->own_fit : fit_of_block(b->addr, b->size);
+}
+
+/* Compute and, where the node has room, keep a free block's own fit classes. */
+static uint64_t
+fit_own_set(plc_block_t *b)
+{
+	uint64_t q;
+
+	if (b->used)
+		return 0;
+	q = fit_of_block(b->addr, b->size);
+	if (b->big || b->roomy)
+		b->own_fit = q;
+	return q;
+}
+
+/* The fit field as a word, class c in byte c (bits 8c and up), whatever the byte order. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
+    PLC_FIT_CLASSES == 6
+/* depth and used are the word's two low bytes, the fit bytes the six above */
+static uint64_t
+fit_get(const plc_block_t *b)
+{
+	return b->head_word >> 16;
+}
+
+static void
+fit_set(plc_block_t *b, uint64_t v)
+{
+	b->head_word = (b->head_word & 0xffff) | (v << 16);
+}
+#else
+static uint64_t
+fit_get(const plc_block_t *b)
+{
+	uint64_t v = 0;
+
+	for (int c = 0; c < PLC_FIT_CLASSES; c++)
+		v |= (uint64_t)b->fit[c] << (8 * c);
+	return v;
+}
+
+static void
+fit_set(plc_block_t *b, uint64_t v)
+{
+	for (int c = 0; c < PLC_FIT_CLASSES; c++)
+		b->fit[c] = (uint8_t)(v >> (8 * c));
+}
+#endif
+
+/* The bytewise maximum of two words of bytes below 128 (no byte borrows from the next). */
+static uint64_t
+bytes_max(uint64_t a, uint64_t b)
+{
+	const uint64_t high = 0x8080808080808080ull;
+	uint64_t a_ge_b = ((((a | high) - b) & high) >> 7) * 0xff;
+
+	return (a & a_ge_b) | (b & ~a_ge_b);
+}
+
+/* Recompute b's fit field from its own block and its children's; true if it changed. */
+static bool
+fit_local(plc_block_t *b)
+{
+	uint64_t q = fit_own(b), old = fit_get(b);
+
+	if (b->child[LEFT])
+		q = bytes_max(q, fit_get(b->child[LEFT]));
+	if (b->child[RIGHT])
+		q = bytes_max(q, fit_get(b->child[RIGHT]));
+	if (q == old)
+		return false;
+	fit_set(b, q);
+	return true;
+}
+
+/* Compute the fit fields of a whole subtree (when they start being kept). */
+static void
+fit_build(plc_block_t *b)
+{
+	if (!b)
+		return;
+	fit_build(b->child[LEFT]);
+	fit_build(b->child[RIGHT]);
+	(void)fit_own_set(b);
+	(void)fit_local(b);
+}
+
+/* Whether no block in subtree sub fits size at alignment 2^align_log2 (see above). */
+static bool
+fit_excludes(const plc_t *p, const plc_block_t *sub, uint64_t size, unsigned align,
+             uint64_t from, uint64_t to)
+{
+	unsigned c, a_log2;
+	uint64_t need;
+
+	if (!p->fit_valid || from != 0 || to != p->word_mask || align < PLC_FIT_ALIGN_MIN)
+		return false;
+	c = align - PLC_FIT_ALIGN_MIN;
+	if (c >= PLC_FIT_CLASSES)
+		c = PLC_FIT_CLASSES - 1;
+	a_log2 = PLC_FIT_ALIGN_MIN + c;
+	need = size >> (a_log2 - 3);
+	return sub->fit[c] < 127 && sub->fit[c] < need;
 }
 
 /* ---- The AVL tree (core's avl_tree.cc order) -------------------------------- */
@@ -156,30 +388,44 @@ recompute_max_avail(plc_block_t *b)
  * and keeps no max_avail.
  */
 static void
-recompute_depth(plc_block_t *n)
+recompute_depth(plc_block_t *n, const plc_block_t *stop)
 {
 	unsigned char old = n->depth;
 	int l = child_depth(n, LEFT), r = child_depth(n, RIGHT);
 
 	n->depth = (unsigned char)((l > r ? l : r) + 1);
-	if (n->depth != old && n->parent)
-		recompute_depth(n->parent);
+	if (n->depth != old && n->parent && n != stop && n->parent != stop)
+		recompute_depth(n->parent, stop);
 	if (n->parent)
 		recompute_max_avail(n);
 }
 
+/*
+ * Where the cascade of recompute_depth ends (not core's, it changes no
+ * result). In tree_insert every ancestor of the new node recomputes its
+ * depth and max_avail from its children on the way back, bottom-up, after
+ * everything below it is done; so whatever a cascade writes into those
+ * ancestors before is overwritten, and only its writes below them last
+ * (into the nodes a rotation moves). tree_insert therefore stops cascades
+ * at the node it is at (for its own recomputation and a new leaf) or at
+ * the parent of a rotating subtree. tree_remove has no such pass: there,
+ * core's cascades stay whole (NULL), and they are what leaves max_avail
+ * stale.
+ */
 static void
-adopt(plc_block_t *n, plc_block_t *child, int side)
+adopt(plc_t *p, plc_block_t *n, plc_block_t *child, int side)
 {
 	n->child[side] = child;
 	if (child)
 		child->parent = n;
-	recompute_depth(n);
+	recompute_depth(n, p->cascade_stop);
+	if (p->fit_valid && n->parent)
+		(void)fit_local(n);
 }
 
 /* Rotate the subtree 'node' (a child of n) towards 'side'. */
 static void
-rotate_subtree(plc_block_t *n, plc_block_t *node, int side)
+rotate_subtree(plc_t *p, plc_block_t *n, plc_block_t *node, int side)
 {
 	int i = (node == n->child[LEFT]) ? LEFT : RIGHT;
 	plc_block_t *node_r = node->child[!side];
@@ -187,53 +433,96 @@ rotate_subtree(plc_block_t *n, plc_block_t *node, int side)
 
 	if (bias(node_r) == !side) {
 		/* simple rotation */
-		adopt(node, node_r_l, !side);
-		adopt(node_r, node, side);
-		adopt(n, node_r, i);
+		adopt(p, node, node_r_l, !side);
+		adopt(p, node_r, node, side);
+		adopt(p, n, node_r, i);
 	} else if (node_r_l) {
 		/* double rotation */
 		plc_block_t *node_r_l_l = node_r_l->child[side];
 		plc_block_t *node_r_l_r = node_r_l->child[!side];
 
-		adopt(node, node_r_l_l, !side);
-		adopt(node_r, node_r_l_r, side);
-		adopt(node_r_l, node, side);
-		adopt(node_r_l, node_r, !side);
-		adopt(n, node_r_l, i);
+		adopt(p, node, node_r_l_l, !side);
+		adopt(p, node_r, node_r_l_r, side);
+		adopt(p, node_r_l, node, side);
+		adopt(p, node_r_l, node_r, !side);
+		adopt(p, n, node_r_l, i);
 	}
 }
 
 static void
-rebalance_subtree(plc_block_t *n, plc_block_t *node)
+rebalance_subtree(plc_t *p, plc_block_t *n, plc_block_t *node)
 {
 	int v = child_depth(node, RIGHT) - child_depth(node, LEFT);
 
 	if (v > -2 && v < 2)
 		return;
-	rotate_subtree(n, node, v < 0);
+	rotate_subtree(p, n, node, v < 0);
 }
 
+/*
+ * Core's recursive insert, as a loop: down to the new leaf's place, then
+ * back up along the same nodes, each recomputing its depth and max_avail
+ * and rebalancing its subtree, exactly as core's recursion does on its way
+ * back. The path cannot be longer than the array: an AVL tree 128 high
+ * would hold more than 2^88 nodes.
+ */
 static void
-tree_insert(plc_block_t *n, plc_block_t *node)
+tree_insert(plc_t *p, plc_block_t *root, plc_block_t *node)
 {
-	/* Below the sentinel, equal addresses go right, as in core. */
-	int side = n->parent ? (node->addr >= n->addr) : LEFT;
+	plc_block_t *path[128], *n = root;
+	unsigned d = 0;
 
-	if (n->child[side])
-		tree_insert(n->child[side], node);
-	else
-		adopt(n, node, side);
+	for (;;) {
+		/* Below the sentinel, equal addresses go right, as in core. */
+		int side = n->parent ? (node->addr >= n->addr) : LEFT;
 
-	recompute_depth(n);
-	if (n->parent)
-		rebalance_subtree(n->parent, n);
+		path[d++] = n;
+		if (!n->child[side]) {
+			p->cascade_stop = n;
+			adopt(p, n, node, side);
+			break;
+		}
+		n = n->child[side];
+	}
+	while (d) {
+		plc_block_t *l, *r;
+		int dl, dr;
+
+		n = path[--d];
+		l = n->child[LEFT];
+		r = n->child[RIGHT];
+		dl = l ? l->depth : 0;
+		dr = r ? r->depth : 0;
+		/* recompute_depth(n, n): no cascade (see cascade_stop) */
+		n->depth = (unsigned char)((dl > dr ? dl : dr) + 1);
+		if (!n->parent)
+			continue;
+		n->max_avail = max_u64(avail(n), max_u64(l ? l->max_avail : 0,
+		                                         r ? r->max_avail : 0));
+		/*
+		 * n's subtree gained node, and rotations below moved nodes but kept
+		 * the subtree's set: its fit field takes node's in, before any
+		 * rotation here (which recomputes what it moves, in adopt).
+		 */
+		if (p->fit_valid) {
+			uint64_t f = fit_get(n), m = bytes_max(f, fit_own(node));
+			if (m != f)
+				fit_set(n, m);
+		}
+		/* rebalance_subtree(n->parent, n) */
+		if (dr - dl >= 2 || dl - dr >= 2) {
+			p->cascade_stop = n->parent;
+			rotate_subtree(p, n->parent, n, dr - dl < 0);
+		}
+	}
 }
 
 static void
-tree_remove(plc_block_t *n)
+tree_remove(plc_t *p, plc_block_t *n)
 {
 	plc_block_t *lp = NULL;
 	plc_block_t *l = n->child[LEFT];
+	plc_block_t *np = n->parent;
 
 	if (l) {
 		while (l->child[RIGHT])
@@ -241,9 +530,9 @@ tree_remove(plc_block_t *n)
 
 		/* isolate the right-most node of the left subtree */
 		if (l == n->child[LEFT])
-			adopt(n, l->child[LEFT], LEFT);
+			adopt(p, n, l->child[LEFT], LEFT);
 		else
-			adopt(l->parent, l->child[LEFT], RIGHT);
+			adopt(p, l->parent, l->child[LEFT], RIGHT);
 
 		if (l->parent != n)
 			lp = l->parent;
@@ -251,18 +540,31 @@ tree_remove(plc_block_t *n)
 		/* put l where n was */
 		for (int i = 0; i < 2; i++)
 			if (n->parent->child[i] == n)
-				adopt(n->parent, l, i);
-		adopt(l, n->child[LEFT], LEFT);
-		adopt(l, n->child[RIGHT], RIGHT);
+				adopt(p, n->parent, l, i);
+		adopt(p, l, n->child[LEFT], LEFT);
+		adopt(p, l, n->child[RIGHT], RIGHT);
 	} else {
 		for (int i = 0; i < 2; i++)
 			if (n->parent->child[i] == n)
-				adopt(n->parent, n->child[RIGHT], i);
+				adopt(p, n->parent, n->child[RIGHT], i);
 	}
 
+	if (p->fit_valid && !lp && np->parent) {
+		/*
+		 * Without the rebalancing walk below, the fit fields from n's old
+		 * parent up: that parent always (it adopted l before l's children
+		 * were set), the ones above until one stays as it was.
+		 */
+		(void)fit_local(np);
+		for (plc_block_t *a = np->parent; a && a->parent; a = a->parent)
+			if (!fit_local(a))
+				break;
+	}
 	while (lp && lp->parent) {
 		plc_block_t *lpp = lp->parent;
-		rebalance_subtree(lpp, lp);
+		if (p->fit_valid)
+			(void)fit_local(lp);
+		rebalance_subtree(p, lpp, lp);
 		lp = lpp;
 	}
 	n->child[LEFT] = n->child[RIGHT] = NULL;
@@ -316,6 +618,8 @@ find_best_fit(const plc_t *p, plc_block_t *b, uint64_t size, unsigned align,
 
 		if (child_max_avail(b, side) < size)
 			continue;
+		if (b->child[side] && fit_excludes(p, b->child[side], size, align, from, to))
+			continue;   /* not core's: the search below would come back empty */
 		res = b->child[side] ? find_best_fit(p, b->child[side], size, align, from, to) : NULL;
 		if (res)
 			return (fits(p, b, size, align, from, to) && size < res->size) ? b : res;
@@ -347,19 +651,24 @@ find_by_address(const plc_t *p, uint64_t addr, uint64_t size, bool check_overlap
 static void
 add_block(plc_t *p, plc_block_t *b, uint64_t addr, uint64_t size, bool used)
 {
+	plc_block_t *stop_before = p->cascade_stop;
+
 	b->addr = addr;
 	b->size = size;
 	b->used = used;
 	b->max_avail = used ? 0 : size;
 	b->depth = 1;
-	tree_insert(&p->root, b);
+	if (p->fit_valid)
+		fit_set(b, fit_own_set(b));
+	tree_insert(p, &p->root, b);
+	p->cascade_stop = stop_before;
 	p->blocks++;
 }
 
 static void
 destroy_block(plc_t *p, plc_block_t *b)
 {
-	tree_remove(b);
+	tree_remove(p, b);
 	p->blocks--;
 	md_free(p, b);
 }
@@ -394,11 +703,11 @@ cut_from_block(plc_t *p, plc_block_t *b, uint64_t addr, uint64_t size,
 static rme_err_t
 md_alloc_two(plc_t *p, plc_block_t **b1, plc_block_t **b2)
 {
-	rme_err_t err = md_alloc(p, b1);
+	rme_err_t err = md_alloc(p, b1, false);
 
 	if (err != RME_OK)
 		return err;
-	err = md_alloc(p, b2);
+	err = md_alloc(p, b2, false);
 	if (err != RME_OK) {
 		md_free(p, *b1);
 		return err;
@@ -439,7 +748,7 @@ allocate(plc_t *p, uint64_t size, unsigned align, uint64_t from, uint64_t to,
 	 * here: it keeps at least three entries free after every allocation and
 	 * the cut just freed one.
 	 */
-	err = md_alloc(p, &nb);
+	err = md_alloc(p, &nb, true);
 	if (err != RME_OK)
 		return err;
 	add_block(p, nb, new_addr, size, true);
@@ -450,6 +759,10 @@ allocate(plc_t *p, uint64_t size, unsigned align, uint64_t from, uint64_t to,
 rme_err_t
 plc_alloc_aligned(plc_t *p, uint64_t size, unsigned align_log2, plc_block_t **out)
 {
+	if (!p->fit_valid && p->word_mask == UINT64_MAX) {
+		fit_build(p->root.child[LEFT]);
+		p->fit_valid = true;
+	}
 	return allocate(p, size, align_log2, 0, p->word_mask, false, out);
 }
 
@@ -471,7 +784,7 @@ plc_add_range(plc_t *p, uint64_t addr, uint64_t size)
 		return RME_ERR_DENIED;
 	if (find_by_address(p, addr, size, true))
 		return RME_ERR_DENIED;
-	err = md_alloc(p, &nb);
+	err = md_alloc(p, &nb, false);
 	if (err != RME_OK)
 		return err;
 
@@ -489,23 +802,71 @@ plc_add_range(plc_t *p, uint64_t addr, uint64_t size)
 	return RME_OK;
 }
 
+/* The block before (dir LEFT) or after (RIGHT) b in address order, or NULL. */
+static plc_block_t *
+neighbour(const plc_block_t *b, int dir)
+{
+	if (b->child[dir]) {
+		b = b->child[dir];
+		while (b->child[!dir])
+			b = b->child[!dir];
+		return (plc_block_t *)b;
+	}
+	/* climb until we come from the other side; the sentinel ends the walk */
+	while (b->parent && b->parent->child[dir] == b)
+		b = b->parent;
+	b = b->parent;
+	return (b && b->parent) ? (plc_block_t *)b : NULL;
+}
+
+/* Whether the block holds the byte at addr (find_by_address's test for one byte). */
+static bool
+holds(const plc_t *p, const plc_block_t *b, uint64_t addr)
+{
+	return addr >= b->addr && addr <= last_byte(p, b->addr, b->size);
+}
+
+void
+plc_free_block(plc_t *p, plc_block_t *b)
+{
+	uint64_t addr = b->addr, size = b->size;
+	plc_block_t *nb, *pred, *succ;
+
+	/*
+	 * What plc_add_range(addr, size) does after the block is gone, step for
+	 * step, without its three searches from the root: the range overlaps
+	 * nothing (the block was just there), and the blocks holding addr - 1
+	 * and addr + size can only be the block's neighbours in the tree, which
+	 * stay in it while it changes shape.
+	 */
+	pred = neighbour(b, LEFT);
+	succ = neighbour(b, RIGHT);
+	destroy_block(p, b);
+	/*
+	 * Cannot fail, and needs no host memory: destroy_block just put its node
+	 * among the spares, where this takes its one node from, and the slab has
+	 * more than three entries free (see allocate).
+	 */
+	(void)md_alloc(p, &nb, false);
+	if (addr != 0 && pred && holds(p, pred, addr - 1) && !pred->used) {
+		size += pred->size;
+		addr = pred->addr;
+		destroy_block(p, pred);
+	}
+	if (succ && holds(p, succ, (addr + size) & p->word_mask) && !succ->used) {
+		size += succ->size;
+		destroy_block(p, succ);
+	}
+	add_block(p, nb, addr, size, false);
+}
+
 void
 plc_free(plc_t *p, uint64_t addr)
 {
 	plc_block_t *b = find_by_address(p, addr, 0, false);
-	uint64_t base, size;
 
-	if (!b || !b->used)
-		return;
-	base = b->addr;
-	size = b->size;
-	destroy_block(p, b);
-	/*
-	 * Cannot fail, and needs no host memory: destroy_block just put its node
-	 * among the spares, where add_range takes its one node from, and the
-	 * slab has more than three entries free (see allocate).
-	 */
-	(void)plc_add_range(p, base, size);
+	if (b && b->used)
+		plc_free_block(p, b);
 }
 
 plc_block_t *
@@ -519,6 +880,14 @@ plc_block_t *
 plc_block_at(const plc_t *p, uint64_t addr)
 {
 	return find_by_address(p, addr, 0, false);
+}
+
+plc_t *
+plc_of_block(const plc_block_t *b)
+{
+	while (b->parent)
+		b = b->parent;
+	return (plc_t *)(void *)((char *)b - offsetof(plc_t, root));
 }
 
 plc_block_t *
@@ -566,7 +935,7 @@ free_subtree(plc_t *p, plc_block_t *b)
 	while (b) {
 		plc_block_t *right = b->child[RIGHT];
 		free_subtree(p, b->child[LEFT]);
-		p->alloc->free(p->alloc->ctx, b, sizeof(*b));
+		p->alloc->free(p->alloc->ctx, b, node_size(b->big, b->roomy));
 		b = right;
 	}
 }
@@ -577,12 +946,9 @@ plc_fini(plc_t *p)
 	free_subtree(p, p->root.child[LEFT]);
 	p->root.child[LEFT] = NULL;
 	p->blocks = 0;
-	while (p->spare) {
-		plc_block_t *b = p->spare;
-		p->spare = b->parent;
-		p->alloc->free(p->alloc->ctx, b, sizeof(*b));
-	}
-	p->spare_count = 0;
+	spare_free(p, &p->spare, &p->spare_count, 0);
+	spare_free(p, &p->spare_small, &p->spare_small_count, 0);
+	p->fit_valid = false;
 	while (p->slab_blocks > 1) {
 		p->slab_blocks--;
 		if (p->hooks.shrink)
@@ -677,6 +1043,37 @@ check_subtree(struct check_state *cs, const plc_block_t *b, int *depth_out)
 	return m;
 }
 
+/* Check the fit fields of a subtree against the truth; the truth goes to q. */
+static int
+check_fit(const plc_block_t *b, uint8_t q[PLC_FIT_CLASSES], char *msg, size_t msglen)
+{
+	uint8_t sub[PLC_FIT_CLASSES];
+	uint64_t own = b && !b->used ? fit_of_block(b->addr, b->size) : 0;
+
+	for (int c = 0; c < PLC_FIT_CLASSES; c++)
+		q[c] = (uint8_t)(own >> (8 * c));
+	if (!b)
+		return 0;
+	if (!b->used && (b->big || b->roomy) && b->own_fit != own) {
+		snprintf(msg, msglen, "block 0x%llx: own fit classes are wrong",
+		         (unsigned long long)b->addr);
+		return -1;
+	}
+	for (int side = 0; side < 2; side++) {
+		if (check_fit(b->child[side], sub, msg, msglen) != 0)
+			return -1;
+		for (int i = 0; i < PLC_FIT_CLASSES; i++)
+			if (sub[i] > q[i])
+				q[i] = sub[i];
+	}
+	if (memcmp(q, b->fit, PLC_FIT_CLASSES) != 0) {
+		snprintf(msg, msglen, "block 0x%llx: fit field differs from its subtree",
+		         (unsigned long long)b->addr);
+		return -1;
+	}
+	return 0;
+}
+
 int
 plc_check(const plc_t *p, char *msg, size_t msglen, uint64_t *stale_out)
 {
@@ -690,6 +1087,11 @@ plc_check(const plc_t *p, char *msg, size_t msglen, uint64_t *stale_out)
 	}
 	if (check_subtree(&cs, p->root.child[LEFT], &depth) == UINT64_MAX)
 		return -1;
+	if (p->fit_valid) {
+		uint8_t q[PLC_FIT_CLASSES];
+		if (check_fit(p->root.child[LEFT], q, msg, msglen) != 0)
+			return -1;
+	}
 	if (stale_out)
 		*stale_out = cs.stale;
 	if (cs.count != p->blocks) {

@@ -26,24 +26,59 @@
 struct ds;
 struct rm;
 
-/* What a used block records about its region (core's Rm_region). */
+/*
+ * What a used block records about its region (core's Rm_region). Its rights
+ * are the block's write and exec bits; the region map it is in is the one
+ * whose tree holds the block (plc_of_block).
+ */
 struct plc_region {
 	struct ds *ds;                 /* NULL: reserved (its dataspace is gone) */
-	struct rm *owner;              /* the region map the region is in */
 	uint64_t offset;
 	struct plc_block *ds_prev;     /* the dataspace's list of its regions */
 	struct plc_block *ds_next;
-	bool write, exec;
 };
 
+/*
+ * Fit classes: an exact summary of which aligned requests a subtree can
+ * satisfy, so that find_best_fit skips subtrees where no block fits
+ * (see placement.c, "Pruning"). Class c stands for alignment 2^(12+c).
+ */
+#define PLC_FIT_CLASSES 6
+#define PLC_FIT_ALIGN_MIN 12u
+
+/*
+ * A block. Used blocks need the region and live in big nodes (88 bytes).
+ * Free blocks live in small ones that end before the region (56 bytes),
+ * or, in a map that keeps fit fields, 8 bytes longer for own_fit ("roomy");
+ * a free block may sit in a big node when no small one is at hand.
+ */
 typedef struct plc_block {
+	/* what a search reads first, in 32 bytes: mostly one cache line a step */
 	struct plc_block *child[2];
-	struct plc_block *parent;
 	uint64_t addr, size;
 	uint64_t max_avail;            /* largest free block in this subtree, as core keeps it */
-	unsigned char depth;
-	bool used;
-	struct plc_region region;      /* meaningful for used blocks only */
+	struct plc_block *parent;
+	union {
+		struct {
+			unsigned char depth;
+			bool used : 1;
+			bool big : 1;          /* the node has room for the region */
+			bool roomy : 1;        /* a small node with room for own_fit */
+			bool write : 1;        /* a used block's region rights */
+			bool exec : 1;
+			/*
+			 * Per fit class, the subtree's largest usable size in eighths
+			 * of the alignment (127: or more). Valid only while
+			 * plc_t.fit_valid; it fills what was padding.
+			 */
+			uint8_t fit[PLC_FIT_CLASSES];
+		};
+		uint64_t head_word;        /* the fields above as one word (placement.c's fit_get) */
+	};
+	union {
+		struct plc_region region;  /* a used block's (big nodes only) */
+		uint64_t own_fit;          /* a free block's own fit classes (big or roomy nodes) */
+	};
 } plc_block_t;
 
 /*
@@ -60,9 +95,18 @@ typedef struct plc {
 	plc_block_t root;              /* sentinel: the tree hangs off root.child[0] */
 	uint64_t word_mask;            /* 0xffffffff on 32-bit targets, else ~0 */
 	const rme_allocator_t *alloc;
-	plc_block_t *spare;            /* host memory for nodes, taken before any change */
-	unsigned spare_count;
+	/* host memory for nodes, taken before any change: big and small ones */
+	plc_block_t *spare, *spare_small;
+	unsigned spare_count, spare_small_count;
 	uint64_t blocks;               /* blocks in the tree */
+	/*
+	 * Whether the blocks' fit fields are kept: from the first aligned
+	 * allocation on (a map that only ever attaches at addresses, like the
+	 * mmap layer's area, never pays for them).
+	 */
+	bool fit_valid;
+	/* where depth cascades end: NULL (core's, whole) but inside tree_insert (placement.c) */
+	struct plc_block *cascade_stop;
 	/* core's Slab bookkeeping */
 	plc_slab_hooks_t hooks;
 	uint64_t slab_entries_avail;
@@ -75,7 +119,10 @@ void plc_init(plc_t *p, const rme_allocator_t *alloc, uint64_t word_mask,
 /* Free every node; the slab's extra blocks are given back through shrink. */
 void plc_fini(plc_t *p);
 
-/* Make sure n nodes of host memory are at hand, so the next step cannot fail for lack of it. */
+/*
+ * Make sure n nodes of host memory are at hand, one of them big, so the
+ * next step cannot fail for lack of it.
+ */
 rme_err_t plc_reserve(plc_t *p, unsigned n);
 
 /* Give back spare nodes beyond what the next operation could need. */
@@ -93,12 +140,17 @@ rme_err_t plc_alloc_aligned(plc_t *p, uint64_t size, unsigned align_log2,
 rme_err_t plc_alloc_addr(plc_t *p, uint64_t size, uint64_t addr, plc_block_t **out);
 /* Free the used block containing addr, coalescing; never fails, needs no plc_reserve. */
 void plc_free(plc_t *p, uint64_t addr);
+/* The same for a used block in hand (from plc_used_at): saves looking it up again. */
+void plc_free_block(plc_t *p, plc_block_t *b);
 
 /* The used block that contains addr, or NULL (core's Allocator_avl_tpl::metadata). */
 plc_block_t *plc_used_at(const plc_t *p, uint64_t addr);
 
 /* The block, free or used, that contains addr, or NULL. */
 plc_block_t *plc_block_at(const plc_t *p, uint64_t addr);
+
+/* The map whose tree holds block b (walks up to the root). */
+plc_t *plc_of_block(const plc_block_t *b);
 
 /* The first block in address order, and the next one. */
 plc_block_t *plc_first(const plc_t *p);

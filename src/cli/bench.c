@@ -4,13 +4,17 @@
  * mappings n, printed as text or JSON.
  *
  * Each workload first builds up n live mappings, then runs a steady state
- * in which every operation removes one mapping and adds one, so n stays
- * constant while it is measured. Every operation is timed on its own
- * (CLOCK_MONOTONIC, whose cost is part of the figure), which gives the
- * median and the 99th percentile. Metadata bytes come from the counting
- * allocator the model allocates through, not from estimates.
+ * in which n stays (about) constant while it is measured: region-map
+ * detaches one region and attaches one; mmap cuts, merges, replaces and
+ * moves mappings through the mmap layer and then makes the same calls on
+ * the Linux kernel; replay parses and replays a trace of such a churn.
+ * Every operation is timed on its own (CLOCK_MONOTONIC, whose cost is part
+ * of the figure), which gives the median and the 99th percentile. Metadata
+ * bytes come from the counting allocators the model and the layer allocate
+ * through, not from estimates. doc/benchmarks.md has the results.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -18,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 
 #include <rmemu/rmemu.h>
 
@@ -62,6 +67,22 @@ bench_summarize(uint64_t *samples, size_t n, struct bench_result *res)
 	res->ns_p99 = (double)samples[(size_t)((double)(n - 1) * 0.99)];
 }
 
+void
+bench_rss(struct bench_result *res)
+{
+	struct rusage ru;
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long long size, resident;
+
+	if (f) {
+		if (fscanf(f, "%llu %llu", &size, &resident) == 2)
+			res->rss_mib = (double)resident * 4096.0 / (1024.0 * 1024.0);
+		fclose(f);
+	}
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		res->max_rss_mib = (double)ru.ru_maxrss / 1024.0;
+}
+
 /* ---- Workload: region-map attach and detach --------------------------------------- */
 
 /*
@@ -101,6 +122,7 @@ bench_region_map(uint64_t live, uint64_t ops, struct bench_result *res)
 		addrs[i] = r.start;
 	}
 	res->bytes_per_mapping = (double)(ca.live_bytes - md_empty) / (double)live;
+	bench_rss(res);
 
 	while (done < ops) {
 		uint64_t k = bench_rand(&seed) % live, r = bench_rand(&seed);
@@ -235,11 +257,535 @@ out:
 	return rc;
 }
 
+/* ---- Workload: the mmap layer, and the same sequence on Linux ---------------------- */
+
+/*
+ * The address space of the mmap workload: n cells of 256 KiB, one per live
+ * mapping, below a zone of as many cells where unhinted mappings land (the
+ * layer places top-down, into the highest gap). A mapping in a cell lives in
+ * one of its two halves and never outgrows it (at most 32 pages), so fixed
+ * mappings, growth in place and moves between the halves never meet another
+ * mapping. Everything is anonymous and private; one in eight mappings is a
+ * PROT_NONE reservation (MAP_NORESERVE, as Go and the JDK reserve), one in
+ * eight read-only.
+ */
+#define MB_CELL ((uint64_t)256 << 10)
+#define MB_HALF (MB_CELL / 2)
+#define MB_PG ((uint64_t)4096)
+#define MB_MAX_PAGES 32u
+
+enum { MB_NORMAL, MB_PROT_SPLIT, MB_HOLE };         /* what the last operation left */
+enum { OPK_MMAP, OPK_MUNMAP, OPK_MPROTECT, OPK_MREMAP, OPK_N };
+static const char *const opk_names[OPK_N] = { "mmap", "munmap", "mprotect", "mremap" };
+
+enum { MB_F_FIXED = 1, MB_F_NORESERVE = 2 };        /* mb_op.flags of an mmap */
+
+struct mb_slot {
+	uint64_t addr;       /* where the mapping starts */
+	uint8_t pages;       /* its length */
+	uint8_t state;       /* MB_NORMAL, MB_PROT_SPLIT, MB_HOLE */
+	uint8_t prot;        /* RME_PROT_* it was mapped with */
+};
+
+/* One call as the layer made it, for the replay on Linux. */
+struct mb_op {
+	uint8_t kind;        /* OPK_* */
+	uint8_t prot;
+	uint8_t flags;       /* mmap: MB_F_*; mremap: RME_MREMAP_* */
+	uint64_t addr, len, new_len, new_addr;
+	uint64_t res;        /* mmap, mremap: where the mapping ended up */
+};
+
+struct mb {
+	rme_mmap_t *mm;
+	uint64_t base, ncells, zone, size;
+	struct mb_slot *slots;
+	uint64_t seed;
+	/* the log of calls (NULL: Linux is not measured at this size) */
+	struct mb_op *log;
+	size_t nlog, caplog;
+	/* timing of the steady state */
+	uint64_t *samples;
+	uint8_t *kinds;
+	size_t nsamples, maxsamples;
+	uint64_t vmas_max;
+	int timing;
+	int failed;
+};
+
+static uint64_t
+mb_cell(const struct mb *b, uint64_t k)
+{
+	return b->base + k * MB_CELL;
+}
+
+/* Make the call on the layer, timing it in the steady state and logging it for Linux. */
+static int
+mb_call(struct mb *b, struct mb_op *op)
+{
+	uint64_t t0, t1, out = 0;
+	int rc, flags;
+
+	t0 = bench_now_ns();
+	switch (op->kind) {
+	case OPK_MMAP:
+		flags = RME_MAP_PRIVATE | RME_MAP_ANONYMOUS |
+		        ((op->flags & MB_F_FIXED) ? RME_MAP_FIXED : 0) |
+		        ((op->flags & MB_F_NORESERVE) ? RME_MAP_NORESERVE : 0);
+		rc = rme_mmap(b->mm, op->addr, op->len, op->prot, flags, -1, 0, &out);
+		break;
+	case OPK_MUNMAP:
+		rc = rme_munmap(b->mm, op->addr, op->len);
+		break;
+	case OPK_MPROTECT:
+		rc = rme_mprotect(b->mm, op->addr, op->len, op->prot);
+		break;
+	default:
+		rc = rme_mremap(b->mm, op->addr, op->len, op->new_len, op->flags, op->new_addr, &out);
+		break;
+	}
+	t1 = bench_now_ns();
+	if (rc != 0) {
+		fprintf(stderr, "rmemu bench: mmap workload: %s(0x%" PRIx64 ", 0x%" PRIx64
+		        ") failed: %s\n", opk_names[op->kind], op->addr, op->len,
+		        rme_errno_name(rc));
+		b->failed = 1;
+		return rc;
+	}
+	op->res = out;
+	if (b->timing && b->nsamples < b->maxsamples) {
+		b->kinds[b->nsamples] = op->kind;
+		b->samples[b->nsamples++] = t1 - t0;
+	}
+	if (b->log) {
+		if (b->nlog == b->caplog) {
+			size_t cap = b->caplog ? 2 * b->caplog : 4096;
+			struct mb_op *grown = realloc(b->log, cap * sizeof(*grown));
+			if (!grown) {
+				b->failed = 1;
+				return RME_ENOMEM;
+			}
+			b->log = grown;
+			b->caplog = cap;
+		}
+		b->log[b->nlog++] = *op;
+	}
+	return 0;
+}
+
+/* A new mapping for slot k: in its cell (a random half) if fixed, else wherever the layer puts it. */
+static int
+mb_map(struct mb *b, uint64_t k, int fixed)
+{
+	struct mb_slot *s = &b->slots[k];
+	uint64_t r = bench_rand(&b->seed);
+	struct mb_op op = { .kind = OPK_MMAP };
+
+	s->pages = (uint8_t)(1 + r % 16);
+	s->prot = (r >> 8) % 8 == 0 ? RME_PROT_NONE :
+	          (r >> 8) % 8 == 1 ? RME_PROT_READ : RME_PROT_READ | RME_PROT_WRITE;
+	if (s->prot == RME_PROT_NONE) {
+		s->pages = (uint8_t)(s->pages + 16);   /* reservations are larger */
+		op.flags |= MB_F_NORESERVE;
+	}
+	s->state = MB_NORMAL;
+	op.prot = s->prot;
+	op.len = s->pages * MB_PG;
+	if (fixed) {
+		op.flags |= MB_F_FIXED;
+		op.addr = mb_cell(b, k) + ((r >> 16) & 1) * MB_HALF;
+	}
+	if (mb_call(b, &op) != 0)
+		return -1;
+	s->addr = op.res;
+	if (!fixed && s->addr < b->zone) {
+		/* the zone is as large as all cells together; this cannot happen */
+		fprintf(stderr, "rmemu bench: an unhinted mapping left the zone\n");
+		b->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+mb_unmap_whole(struct mb *b, uint64_t k)
+{
+	struct mb_op op = { .kind = OPK_MUNMAP, .addr = b->slots[k].addr,
+	                    .len = b->slots[k].pages * MB_PG };
+	return mb_call(b, &op);
+}
+
+/* Replace slot k's mapping: munmap the whole of it (with any hole), map anew. */
+static int
+mb_replace(struct mb *b, uint64_t k, int fixed)
+{
+	if (mb_unmap_whole(b, k) != 0)
+		return -1;
+	return mb_map(b, k, fixed);
+}
+
+/*
+ * One step of the steady state on a random slot, one or two calls:
+ *   25%  mprotect of a middle part (splits one VMA into three); the next
+ *        step on the slot mprotects the whole back (they merge again);
+ *   15%  munmap of a middle part (a hole: two VMAs); the next step on the
+ *        slot munmaps the whole and maps anew (in the zone: an mprotect);
+ *   15%  munmap, then mmap with MAP_FIXED in the slot's cell;
+ *   15%  munmap, then mmap without an address (the layer chooses);
+ *   15%  mremap to a new size, growing in place or shrinking (a mapping in
+ *        the zone may have to move: MREMAP_MAYMOVE);
+ *   15%  mremap with MREMAP_FIXED to the other half of the cell.
+ */
+static int
+mb_step(struct mb *b)
+{
+	uint64_t k = bench_rand(&b->seed) % b->ncells, r = bench_rand(&b->seed);
+	struct mb_slot *s = &b->slots[k];
+	int in_cell = s->addr < b->zone;
+	unsigned choice = (unsigned)(r % 100), pages = s->pages;
+	struct mb_op op = { 0 };
+
+	r >>= 8;
+	if (s->state == MB_PROT_SPLIT) {
+		s->state = MB_NORMAL;
+		op = (struct mb_op){ .kind = OPK_MPROTECT, .addr = s->addr, .len = pages * MB_PG,
+		                     .prot = s->prot };
+		return mb_call(b, &op);
+	}
+	if (s->state == MB_HOLE)
+		return mb_replace(b, k, (int)(r & 1));
+	if (choice < 40 && pages < 3)
+		choice = 40;   /* too small to cut in the middle */
+	/*
+	 * Holes only in cells: one in the zone would be the highest gap, where
+	 * the next unhinted mapping lands, and munmapping the whole slot would
+	 * take that one with it.
+	 */
+	if (choice >= 25 && choice < 40 && !in_cell)
+		choice = 0;
+	if (choice < 40) {
+		uint64_t first = 1 + r % (pages - 2), n = 1 + (r >> 8) % (pages - 1 - first);
+
+		op.addr = s->addr + first * MB_PG;
+		op.len = n * MB_PG;
+		if (choice < 25) {
+			op.kind = OPK_MPROTECT;
+			/*
+			 * RW to R, a reservation to RW (committing it), R to none: no
+			 * change that sets VM_ACCOUNT for good, so mprotecting the whole
+			 * back merges the three VMAs into one again.
+			 */
+			op.prot = s->prot == (RME_PROT_READ | RME_PROT_WRITE) ? RME_PROT_READ
+			          : s->prot == RME_PROT_NONE ? RME_PROT_READ | RME_PROT_WRITE
+			          : RME_PROT_NONE;
+			s->state = MB_PROT_SPLIT;
+		} else {
+			op.kind = OPK_MUNMAP;
+			s->state = MB_HOLE;
+		}
+		return mb_call(b, &op);
+	}
+	if (choice < 70)
+		return mb_replace(b, k, choice < 55);
+
+	op.kind = OPK_MREMAP;
+	op.addr = s->addr;
+	op.len = pages * MB_PG;
+	if (choice >= 85 && in_cell) {
+		uint64_t cell = mb_cell(b, k);
+
+		op.flags = RME_MREMAP_MAYMOVE | RME_MREMAP_FIXED;
+		op.new_len = op.len;
+		op.new_addr = s->addr == cell ? cell + MB_HALF : cell;
+	} else {
+		unsigned np;
+
+		if (pages == 1 || (pages < MB_MAX_PAGES && (r & 1)))
+			np = pages + 1 + (unsigned)((r >> 1) % 4);
+		else
+			np = 1 + (unsigned)((r >> 1) % (pages - 1));
+		if (np > MB_MAX_PAGES)
+			np = MB_MAX_PAGES;
+		op.new_len = np * MB_PG;
+		/* a cell's half has room to grow in place; in the zone it may have to move */
+		op.flags = in_cell ? 0 : RME_MREMAP_MAYMOVE;
+		s->pages = (uint8_t)np;
+	}
+	if (mb_call(b, &op) != 0)
+		return -1;
+	s->addr = op.res;
+	if (!in_cell && s->addr < b->zone) {
+		fprintf(stderr, "rmemu bench: a moved mapping left the zone\n");
+		b->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+#ifdef __linux__
+#include <sys/mman.h>
+
+/*
+ * The same calls on the Linux kernel, at the same offsets in a range of its
+ * own: reserved by the kernel (an unhinted PROT_NONE mmap) and released
+ * again, so that what is free in the layer's area is free here too (growth
+ * in place needs free space, not a reservation). Nothing else in this
+ * process maps memory while the calls run: all buffers exist beforehand,
+ * and new mappings use MAP_FIXED_NOREPLACE where the layer chose the place,
+ * so a stranger in the range would be an error, not a clobbered mapping.
+ * Returns 0 if every call did what it did on the layer.
+ */
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+static int
+mb_linux(const struct mb *b, size_t nbuild, uint64_t *samples, uint8_t *kinds, size_t *nout,
+         char *why, size_t whylen)
+{
+	char *lin = mmap(NULL, b->size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+	                 -1, 0);
+	size_t n = 0;
+	int rc = 0;
+
+	if (lin == MAP_FAILED) {
+		snprintf(why, whylen, "cannot reserve %" PRIu64 " bytes", b->size);
+		return -1;
+	}
+	munmap(lin, b->size);
+#define LIN(x) ((void *)(lin + ((x) - b->base)))
+	for (size_t i = 0; i < b->nlog && rc == 0; i++) {
+		const struct mb_op *op = &b->log[i];
+		uint64_t t0 = bench_now_ns(), t1;
+		void *p;
+		int flags;
+
+		switch (op->kind) {
+		case OPK_MMAP:
+			flags = MAP_PRIVATE | MAP_ANONYMOUS |
+			        ((op->flags & MB_F_FIXED) ? MAP_FIXED : MAP_FIXED_NOREPLACE) |
+			        ((op->flags & MB_F_NORESERVE) ? MAP_NORESERVE : 0);
+			p = mmap(LIN(op->res), op->len, op->prot, flags, -1, 0);
+			rc = p == LIN(op->res) ? 0 : -1;
+			break;
+		case OPK_MUNMAP:
+			rc = munmap(LIN(op->addr), op->len);
+			break;
+		case OPK_MPROTECT:
+			rc = mprotect(LIN(op->addr), op->len, op->prot);
+			break;
+		default:
+			if (op->res == op->addr && !(op->flags & RME_MREMAP_FIXED))
+				p = mremap(LIN(op->addr), op->len, op->new_len, 0);
+			else
+				p = mremap(LIN(op->addr), op->len, op->new_len,
+				           MREMAP_MAYMOVE | MREMAP_FIXED, LIN(op->res));
+			rc = p == LIN(op->res) ? 0 : -1;
+			break;
+		}
+		t1 = bench_now_ns();
+		if (rc != 0) {
+			snprintf(why, whylen, "call %zu (%s at +0x%" PRIx64 ") failed on Linux: %s", i,
+			         opk_names[op->kind], op->addr - b->base, strerror(errno));
+			break;
+		}
+		if (i >= nbuild) {
+			kinds[n] = op->kind;
+			samples[n++] = t1 - t0;
+		}
+	}
+#undef LIN
+	munmap(lin, b->size);
+	*nout = n;
+	return rc;
+}
+
+/* The kernel's limit on mappings per process, and how many this process has. */
+static uint64_t
+linux_map_headroom(void)
+{
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+	unsigned long long max = 65530;
+	uint64_t have = 0;
+	int c;
+
+	if (f) {
+		if (fscanf(f, "%llu", &max) != 1)
+			max = 65530;
+		fclose(f);
+	}
+	if ((f = fopen("/proc/self/maps", "r"))) {
+		while ((c = getc(f)) != EOF)
+			have += c == '\n';
+		fclose(f);
+	}
+	return max > have + 256 ? max - have - 256 : 0;
+}
+#endif
+
+/* Median and p99 of the samples of one kind (OPK_N: all). */
+static void
+mb_summarize(const uint64_t *samples, const uint8_t *kinds, size_t n, int kind,
+             uint64_t *scratch, double *median, double *p99)
+{
+	size_t m = 0;
+	struct bench_result r = { 0 };
+
+	for (size_t i = 0; i < n; i++)
+		if (kind == OPK_N || kinds[i] == kind)
+			scratch[m++] = samples[i];
+	bench_summarize(scratch, m, &r);
+	*median = r.ns_median;
+	*p99 = r.ns_p99;
+}
+
+static int
+bench_mmap(uint64_t live, uint64_t ops, struct bench_result *res)
+{
+	rme_counting_allocator_t model_ca, heap_ca;
+	rme_model_config_t mcfg;
+	rme_mmap_config_t cfg;
+	rme_mmap_setup_error_t why;
+	rme_prims_model_t pm;
+	rme_model_t *m = NULL;
+	struct mb b = { 0 };
+	uint64_t md_model, md_heap, *scratch = NULL;
+	size_t nbuild = 0;
+	int rc = -1, with_linux = 0;
+
+	b.ncells = live;
+	b.base = (uint64_t)1 << 32;
+	b.zone = b.base + live * MB_CELL;
+	b.size = 2 * live * MB_CELL;
+	b.seed = 0x5eed;
+	b.slots = calloc(live, sizeof(*b.slots));
+	b.maxsamples = ops + 1;
+	b.samples = malloc(b.maxsamples * sizeof(*b.samples));
+	b.kinds = malloc(b.maxsamples);
+	scratch = malloc(b.maxsamples * sizeof(*scratch));
+	if (!b.slots || !b.samples || !b.kinds || !scratch)
+		goto out;
+#ifdef __linux__
+	/*
+	 * Log the calls if Linux may take this many mappings; whether it takes
+	 * the VMAs the cuts add is checked once the layer has run (below).
+	 */
+	if (!getenv("RMEMU_BENCH_NO_LINUX") && live <= linux_map_headroom())
+		with_linux = 1;
+	else
+		snprintf(res->linux_note, sizeof(res->linux_note),
+		         getenv("RMEMU_BENCH_NO_LINUX") ? "not measured (RMEMU_BENCH_NO_LINUX)"
+		         : "not measured: beyond vm.max_map_count");
+#else
+	snprintf(res->linux_note, sizeof(res->linux_note), "not measured: not Linux");
+#endif
+
+	rme_counting_init(&model_ca, NULL);
+	rme_counting_init(&heap_ca, NULL);
+	rme_model_config_init(&mcfg);
+	mcfg.ram_quota = UINT64_MAX / 4;
+	mcfg.cap_quota = UINT64_MAX / 4;
+	mcfg.kernel = RME_KERNEL_NOVA;      /* 128 TiB of address space: room for 10^7 cells */
+	mcfg.layout_regions = 0;
+	mcfg.allocator = &model_ca.iface;
+	if (rme_model_create(&mcfg, &m) != RME_OK)
+		goto out;
+	rme_prims_model_init(&pm, m, &heap_ca.iface);
+	rme_mmap_config_init(&cfg);
+	cfg.area_base = b.base;
+	cfg.area_size = b.size;
+	cfg.map_count_max = UINT64_MAX / 4;
+	if (rme_mmap_create(&pm.prims, &cfg, &b.mm, &why) != RME_OK) {
+		fprintf(stderr, "rmemu bench: mmap workload: %s\n", why.message);
+		goto out;
+	}
+	md_model = model_ca.live_bytes;
+	md_heap = heap_ca.live_bytes;
+
+	/* Build up: one mapping per cell, one in four unhinted. */
+	if (with_linux) {
+		b.caplog = live + 2 * ops + 16;
+		b.log = malloc(b.caplog * sizeof(*b.log));
+		if (!b.log) {
+			with_linux = 0;
+			b.caplog = 0;
+			snprintf(res->linux_note, sizeof(res->linux_note),
+			         "not measured: no memory for the log of calls");
+		}
+	}
+	for (uint64_t k = 0; k < live; k++)
+		if (mb_map(&b, k, bench_rand(&b.seed) % 4 != 0) != 0)
+			goto out;
+	nbuild = b.nlog;
+	res->vmas = rme_mmap_count(b.mm);
+	res->bytes_per_mapping = (double)(model_ca.live_bytes - md_model +
+	                                  heap_ca.live_bytes - md_heap) / (double)live;
+	res->layer_bytes_per_mapping = (double)(heap_ca.live_bytes - md_heap) / (double)live;
+	res->model_bytes_per_mapping = (double)(model_ca.live_bytes - md_model) / (double)live;
+	bench_rss(res);
+
+	/* The steady state: n stays, give or take the cuts. */
+	b.vmas_max = res->vmas;
+	b.timing = 1;
+	while (b.nsamples < ops) {
+		if (mb_step(&b) != 0)
+			goto out;
+		if (with_linux) {
+			uint64_t v = rme_mmap_count(b.mm);
+			if (v > b.vmas_max)
+				b.vmas_max = v;
+		}
+	}
+	if (b.nsamples > ops)
+		b.nsamples = ops;
+	mb_summarize(b.samples, b.kinds, b.nsamples, OPK_N, scratch, &res->ns_median, &res->ns_p99);
+	for (int k = 0; k < OPK_N; k++)
+		mb_summarize(b.samples, b.kinds, b.nsamples, k, scratch, &res->kind_median[k],
+		             &res->kind_p99[k]);
+	res->ops = b.nsamples;
+
+#ifdef __linux__
+	if (with_linux && b.vmas_max > linux_map_headroom()) {
+		with_linux = 0;
+		snprintf(res->linux_note, sizeof(res->linux_note),
+		         "not measured: %" PRIu64 " VMAs exceed vm.max_map_count", b.vmas_max);
+	}
+	if (with_linux) {
+		/* the layer gives its memory back before the kernel's turn */
+		size_t nlin = 0;
+		char whyl[140];
+
+		rme_mmap_destroy(b.mm);
+		b.mm = NULL;
+		if (mb_linux(&b, nbuild, b.samples, b.kinds, &nlin, whyl, sizeof(whyl)) != 0) {
+			snprintf(res->linux_note, sizeof(res->linux_note), "failed: %s", whyl);
+		} else {
+			double p99;
+			mb_summarize(b.samples, b.kinds, nlin, OPK_N, scratch, &res->linux_ns_median, &p99);
+			for (int k = 0; k < OPK_N; k++)
+				mb_summarize(b.samples, b.kinds, nlin, k, scratch, &res->linux_kind_median[k],
+				             &p99);
+		}
+	}
+#endif
+	rc = 0;
+out:
+	rme_mmap_destroy(b.mm);
+	rme_model_destroy(m);
+	free(b.slots);
+	free(b.samples);
+	free(b.kinds);
+	free(b.log);
+	free(scratch);
+	return rc;
+}
+
 /* ---- The command -------------------------------------------------------------------- */
 
 static const struct bench_workload workloads[] = {
 	{ "region-map", "region-map attach (anywhere and at an address) and detach",
 	  bench_region_map },
+	{ "mmap", "the mmap layer: mmap, munmap, mprotect, mremap; the same calls on Linux",
+	  bench_mmap },
 	{ "replay", "trace replay from text, parsing included", bench_replay },
 };
 
@@ -249,10 +795,14 @@ bench_usage(FILE *out)
 	fputs("usage: rmemu bench [--json] [--workload NAME] [--live N[,N...]] [--ops N]\n"
 	      "\n"
 	      "Time per operation at each number of live mappings (default 1000,10000,\n"
-	      "100000,1000000); a benchmark, not a test. Workloads:\n", out);
+	      "30000,100000,1000000); a benchmark, not a test. The mmap workload runs the\n"
+	      "same calls on the Linux kernel where vm.max_map_count allows (not with\n"
+	      "RMEMU_BENCH_NO_LINUX set). See doc/benchmarks.md. Workloads:\n", out);
 	for (size_t i = 0; i < sizeof(workloads) / sizeof(*workloads); i++)
 		fprintf(out, "  %-12s %s\n", workloads[i].name, workloads[i].what);
 }
+
+static const char *const kind_names[BENCH_KINDS] = { "mmap", "munmap", "mprotect", "mremap" };
 
 static void
 print_result(int json, int *first, const struct bench_workload *w, uint64_t live,
@@ -266,9 +816,25 @@ print_result(int json, int *first, const struct bench_workload *w, uint64_t live
 		       r->bytes_per_mapping);
 		if (r->lines_per_sec > 0)
 			printf(", \"lines_per_sec\": %.0f", r->lines_per_sec);
-		if (r->linux_ns_median > 0)
+		if (r->vmas) {
+			printf(", \"vmas\": %" PRIu64 ", \"layer_bytes_per_mapping\": %.1f"
+			       ", \"model_bytes_per_mapping\": %.1f", r->vmas,
+			       r->layer_bytes_per_mapping, r->model_bytes_per_mapping);
+			for (int k = 0; k < BENCH_KINDS; k++)
+				printf(", \"%s_ns_median\": %.1f, \"%s_ns_p99\": %.1f", kind_names[k],
+				       r->kind_median[k], kind_names[k], r->kind_p99[k]);
+		}
+		if (r->linux_ns_median > 0) {
 			printf(", \"linux_ns_per_op_median\": %.1f, \"linux_ratio\": %.1f",
 			       r->linux_ns_median, r->linux_ns_median / r->ns_median);
+			for (int k = 0; k < BENCH_KINDS; k++)
+				printf(", \"linux_%s_ns_median\": %.1f", kind_names[k],
+				       r->linux_kind_median[k]);
+		} else if (r->linux_note[0]) {
+			printf(", \"linux\": \"%s\"", r->linux_note);
+		}
+		if (r->rss_mib > 0)
+			printf(", \"rss_mib\": %.1f, \"max_rss_mib\": %.1f", r->rss_mib, r->max_rss_mib);
 		printf("}");
 	} else {
 		printf("%-12s %10" PRIu64 " %10.0f %10.0f %10.1f", w->name, live, r->ns_median,
@@ -278,7 +844,21 @@ print_result(int json, int *first, const struct bench_workload *w, uint64_t live
 		if (r->linux_ns_median > 0)
 			printf("   linux %.0f ns, %.1fx", r->linux_ns_median,
 			       r->linux_ns_median / r->ns_median);
+		else if (r->linux_note[0])
+			printf("   linux %s", r->linux_note);
+		if (r->rss_mib > 0)
+			printf("   rss %.0f MiB", r->rss_mib);
 		putchar('\n');
+		if (r->vmas) {
+			printf("%23s", "");
+			for (int k = 0; k < BENCH_KINDS; k++) {
+				printf(" %s %.0f/%.0f", kind_names[k], r->kind_median[k], r->kind_p99[k]);
+				if (r->linux_kind_median[k] > 0)
+					printf(" (linux %.0f)", r->linux_kind_median[k]);
+			}
+			printf("\n%23s layer %.1f + model %.1f bytes/map, %" PRIu64 " VMAs\n", "",
+			       r->layer_bytes_per_mapping, r->model_bytes_per_mapping, r->vmas);
+		}
 	}
 	fflush(stdout);
 	*first = 0;
@@ -295,8 +875,8 @@ cmd_bench(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t lives[32] = { 1000, 10000, 100000, 1000000 }, ops = 200000;
-	size_t nlives = 4;
+	uint64_t lives[32] = { 1000, 10000, 30000, 100000, 1000000 }, ops = 200000;
+	size_t nlives = 5;
 	const char *only = NULL;
 	int json = 0, first = 1, c, status = EXIT_OK;
 

@@ -7,12 +7,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The kinds of call the mmap workload times separately. */
+enum { BENCH_KINDS = 4 };
+
 struct bench_result {
 	uint64_t ops;               /* operations measured */
 	double ns_median, ns_p99;   /* time per operation */
 	double bytes_per_mapping;   /* metadata per live mapping, from the allocator */
 	double lines_per_sec;       /* for the replay workload */
 	double linux_ns_median;     /* the same sequence on the Linux kernel, if measured */
+	/* the mmap workload: */
+	uint64_t vmas;              /* VMAs after the build-up */
+	double layer_bytes_per_mapping, model_bytes_per_mapping;   /* the two heaps' shares */
+	double kind_median[BENCH_KINDS], kind_p99[BENCH_KINDS];    /* mmap, munmap, mprotect, mremap */
+	double linux_kind_median[BENCH_KINDS];
+	char linux_note[160];       /* why Linux was not measured, if it was not */
+	/* memory of the whole process after the build-up (0: unknown) */
+	double rss_mib, max_rss_mib;
 };
 
 struct bench_workload {
@@ -24,6 +35,9 @@ struct bench_workload {
 
 uint64_t bench_now_ns(void);
 uint64_t bench_rand(uint64_t *state);
+
+/* Fill in rss_mib and max_rss_mib: the process's resident memory now and at its peak. */
+void bench_rss(struct bench_result *res);
 
 /* Sort the samples and fill in the median and the 99th percentile. */
 void bench_summarize(uint64_t *samples, size_t n, struct bench_result *res);
