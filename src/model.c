@@ -771,7 +771,7 @@ attach_core(struct rm *rm, const struct ds *ds, const rme_attr_t *attr, uint64_t
  * a sub region map can be attached only once.
  */
 static rme_err_t
-attach_linux(rme_model_t *m, struct rm *rm, struct ds *ds, const rme_attr_t *attr,
+attach_linux(struct rm *rm, struct ds *ds, const rme_attr_t *attr,
              uint64_t *size_inout, plc_block_t **out)
 {
 	uint64_t size = *size_inout;
@@ -784,12 +784,9 @@ attach_linux(rme_model_t *m, struct rm *rm, struct ds *ds, const rme_attr_t *att
 			return RME_ERR_REGION_CONFLICT;     /* attached once already */
 	}
 	if (!rm->is_env) {
-		rme_rm_info_t info;
-
 		if (attr->at > rm->size || size > rm->size - attr->at)
 			return RME_ERR_REGION_CONFLICT;
-		(void)rme_rm_info(m, rm->cap, &info);
-		if (info.regions >= LINUX_MAX_REGIONS)
+		if (rm->map.used_blocks >= LINUX_MAX_REGIONS)
 			return RME_ERR_REGION_CONFLICT;
 		if ((err = plc_reserve(&rm->map, PLC_NODES_PER_OP)) != RME_OK)
 			return err;
@@ -862,7 +859,7 @@ rme_attach(rme_model_t *m, rme_cap_t rm_cap, rme_cap_t ds_cap,
 			return RME_ERR_REGION_CONFLICT;
 	}
 
-	err = model_is_linux(m) ? attach_linux(m, rm, ds, attr, &size, &b)
+	err = model_is_linux(m) ? attach_linux(rm, ds, attr, &size, &b)
 	                        : attach_core(rm, ds, attr, size, &b);
 	if (err != RME_OK)
 		return err;
@@ -1061,9 +1058,7 @@ rme_rm_info(const rme_model_t *m, rme_cap_t cap, rme_rm_info_t *out)
 	memset(out, 0, sizeof(*out));
 	out->base = rm->base;
 	out->size = rm->size;
-	for (plc_block_t *b = plc_first(&rm->map); b; b = plc_next(b))
-		if (b->used)
-			out->regions++;
+	out->regions = rm->map.used_blocks;
 	out->md_blocks = rm->map.blocks;
 	out->slab_blocks = rm->map.slab_blocks;
 	out->faulters = rm->nfaulters;

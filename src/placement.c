@@ -663,6 +663,7 @@ add_block(plc_t *p, plc_block_t *b, uint64_t addr, uint64_t size, bool used)
 	tree_insert(p, &p->root, b);
 	p->cascade_stop = stop_before;
 	p->blocks++;
+	p->used_blocks += used;
 }
 
 static void
@@ -670,6 +671,7 @@ destroy_block(plc_t *p, plc_block_t *b)
 {
 	tree_remove(p, b);
 	p->blocks--;
+	p->used_blocks -= b->used;
 	md_free(p, b);
 }
 
@@ -946,6 +948,7 @@ plc_fini(plc_t *p)
 	free_subtree(p, p->root.child[LEFT]);
 	p->root.child[LEFT] = NULL;
 	p->blocks = 0;
+	p->used_blocks = 0;
 	spare_free(p, &p->spare, &p->spare_count, 0);
 	spare_free(p, &p->spare_small, &p->spare_small_count, 0);
 	p->fit_valid = false;
@@ -1077,6 +1080,7 @@ check_fit(const plc_block_t *b, uint8_t q[PLC_FIT_CLASSES], char *msg, size_t ms
 int
 plc_check(const plc_t *p, char *msg, size_t msglen, uint64_t *stale_out)
 {
+	uint64_t used = 0;
 	struct check_state cs = { p, msg, msglen, 0, 0 };
 	const plc_block_t *b, *prev = NULL;
 	int depth;
@@ -1100,6 +1104,7 @@ plc_check(const plc_t *p, char *msg, size_t msglen, uint64_t *stale_out)
 		return -1;
 	}
 	for (b = plc_first(p); b; prev = b, b = plc_next(b)) {
+		used += b->used;
 		if (b->size == 0 && b->addr != 0) {
 			snprintf(msg, msglen, "block 0x%llx is empty", (unsigned long long)b->addr);
 			return -1;
@@ -1117,6 +1122,11 @@ plc_check(const plc_t *p, char *msg, size_t msglen, uint64_t *stale_out)
 			        (unsigned long long)prev->addr, (unsigned long long)b->addr);
 			return -1;
 		}
+	}
+	if (used != p->used_blocks) {
+		snprintf(msg, msglen, "%llu used blocks in the tree, %llu counted",
+		         (unsigned long long)used, (unsigned long long)p->used_blocks);
+		return -1;
 	}
 	return 0;
 }

@@ -99,6 +99,7 @@ typedef struct plc {
 	plc_block_t *spare, *spare_small;
 	unsigned spare_count, spare_small_count;
 	uint64_t blocks;               /* blocks in the tree */
+	uint64_t used_blocks;          /* of them, used ones: the regions */
 	/*
 	 * Whether the blocks' fit fields are kept: from the first aligned
 	 * allocation on (a map that only ever attaches at addresses, like the
