@@ -605,34 +605,36 @@ rm_delete(rme_model_t *m, struct rm *rm, bool tearing_down)
 rme_err_t
 rme_rm_create(rme_model_t *m, uint64_t size, rme_cap_t *out)
 {
-	uint64_t rounded;
+	uint64_t rounded, ram, caps;
+	bool opens_session;
 	struct rm *rm;
 	rme_err_t err;
 
 	if (!m || !out)
 		return RME_ERR_INVALID_ARGUMENT;
 	*out = 0;
-	if (!page_round_up(size, &rounded) || (rounded - 1) > m->layout.word_mask)
+	/*
+	 * The size must fit the target's size_t; 0 is allowed (core creates a
+	 * map that refuses every attach).
+	 */
+	if (!page_round_up(size, &rounded) || rounded > m->layout.word_mask)
 		return RME_ERR_DENIED;
 	/* base-linux's sub region maps keep the size they were given */
 	if (model_is_linux(m))
 		rounded = size;
-	{
-		/* on base-linux, the first region map also opens the RM session */
-		bool opens = model_is_linux(m) && !m->rm_session_open;
-		uint64_t ram = rm_create_ram(m) + (opens ? COST_LINUX_RM_SESSION_RAM : 0);
-		uint64_t caps = rm_create_caps(m) + (opens ? COST_LINUX_RM_SESSION_CAPS : 0);
-
-		if (ram_avail(m) < ram)
-			return RME_ERR_OUT_OF_RAM;
-		if (caps_avail(m) < caps)
-			return RME_ERR_OUT_OF_CAPS;
-		err = rm_new(m, 0, rounded, &rm);
-		if (err != RME_OK)
-			return err;
-		(void)quota_charge(m, ram, caps);
-		m->rm_session_open = m->rm_session_open || opens;
-	}
+	/* on base-linux, the first region map also opens the RM session */
+	opens_session = model_is_linux(m) && !m->rm_session_open;
+	ram = rm_create_ram(m) + (opens_session ? COST_LINUX_RM_SESSION_RAM : 0);
+	caps = rm_create_caps(m) + (opens_session ? COST_LINUX_RM_SESSION_CAPS : 0);
+	if (ram_avail(m) < ram)
+		return RME_ERR_OUT_OF_RAM;
+	if (caps_avail(m) < caps)
+		return RME_ERR_OUT_OF_CAPS;
+	err = rm_new(m, 0, rounded, &rm);
+	if (err != RME_OK)
+		return err;
+	(void)quota_charge(m, ram, caps);
+	m->rm_session_open = m->rm_session_open || opens_session;
 	*out = rm->cap;
 	return RME_OK;
 }
@@ -771,10 +773,9 @@ attach_core(struct rm *rm, const struct ds *ds, const rme_attr_t *attr, uint64_t
  * a sub region map can be attached only once.
  */
 static rme_err_t
-attach_linux(struct rm *rm, struct ds *ds, const rme_attr_t *attr,
-             uint64_t *size_inout, plc_block_t **out)
+attach_linux(struct rm *rm, struct ds *ds, const rme_attr_t *attr, uint64_t size,
+             plc_block_t **out)
 {
-	uint64_t size = *size_inout;
 	rme_err_t err;
 
 	if (ds->kind == DS_MANAGED) {
@@ -800,8 +801,7 @@ attach_linux(struct rm *rm, struct ds *ds, const rme_attr_t *attr,
 	 */
 	if (!page_round_up(size, &size))
 		return RME_ERR_REGION_CONFLICT;
-	err = attach_core(rm, ds, attr, size, out);
-	return err;
+	return attach_core(rm, ds, attr, size, out);
 }
 
 rme_err_t
@@ -859,7 +859,7 @@ rme_attach(rme_model_t *m, rme_cap_t rm_cap, rme_cap_t ds_cap,
 			return RME_ERR_REGION_CONFLICT;
 	}
 
-	err = model_is_linux(m) ? attach_linux(rm, ds, attr, &size, &b)
+	err = model_is_linux(m) ? attach_linux(rm, ds, attr, size, &b)
 	                        : attach_core(rm, ds, attr, size, &b);
 	if (err != RME_OK)
 		return err;

@@ -246,6 +246,20 @@ START_TEST(r2_empty_rm_refuses_every_attach)
 
 	ck_assert_err(rme_attach(m, rm, ds, NULL, &r), RME_ERR_REGION_CONFLICT);
 	ck_assert_err(tu_attach_at(m, rm, ds, 0, 0, 0, 0, &at), RME_ERR_REGION_CONFLICT);
+
+	/* the same on a 32-bit target, where the size arithmetic is narrower */
+	{
+		rme_model_config_t cfg;
+		rme_model_t *narrow;
+		rme_cap_t empty, big;
+
+		rme_model_config_init(&cfg);
+		cfg.arch = RME_ARCH_ARM_V7A;
+		ck_assert_ok(rme_model_create(&cfg, &narrow));
+		ck_assert_ok(rme_rm_create(narrow, 0, &empty));
+		ck_assert_err(rme_rm_create(narrow, 0x100000000ULL, &big), RME_ERR_DENIED);
+		rme_model_destroy(narrow);
+	}
 }
 END_TEST
 
