@@ -1170,6 +1170,10 @@ rme_model_stats(const rme_model_t *m, rme_model_stats_t *out)
 	for (const struct rm *rm = m->rms; rm; rm = rm->next) {
 		if (!rm->internal)
 			out->region_maps++;
+		else if (rm->map.slab_blocks > 1 && slab_charged(m)) {
+			out->layout_md_ram += (rm->map.slab_blocks - 1) * (uint64_t)COST_MD_SLAB_RAM;
+			out->layout_md_caps += (rm->map.slab_blocks - 1) * (uint64_t)COST_MD_SLAB_CAPS;
+		}
 		for (const plc_block_t *b = plc_first(&rm->map); b; b = plc_next(b))
 			if (b->used && !layout_region(b))
 				out->regions++;

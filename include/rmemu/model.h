@@ -259,6 +259,12 @@ typedef struct rme_model_stats {
 	uint64_t region_maps;    /* created region maps (env and the layout's not counted) */
 	uint64_t regions;        /* regions in all region maps, the layout's own not counted */
 	uint64_t content_pages;  /* pages of dataspace content held in host memory */
+	/*
+	 * Quota held by the metadata slabs of env and the layout's region maps:
+	 * core keeps grown slab blocks cached after their entries are freed, so
+	 * this can stay above its start value when everything was given back.
+	 */
+	uint64_t layout_md_ram, layout_md_caps;
 } rme_model_stats_t;
 
 RME_EXPORT void rme_model_stats(const rme_model_t *model, rme_model_stats_t *out);
