@@ -3,10 +3,11 @@
  * metadata, in one place.
  *
  * The RAM-dataspace figures are read from core's code (pd_session_component,
- * ram_dataspace_factory). The region-map figures for core (hw and the other
- * kernels) are ESTIMATES from the sizes of core's objects on 64-bit (see
- * genode-semantics.md §3.2), to be replaced by measurements on base-hw; the
- * base-linux figures at the end were measured.
+ * ram_dataspace_factory). The region-map and metadata figures were measured
+ * on real Genode 26.02 with the rmemu_replay component: on base-hw for core
+ * (the RM-session accounting is core's generic code, so the other kernels
+ * share it), on base-linux for its own flavour. Only the number of
+ * allocator blocks per slab block is still derived from object sizes.
  */
 #ifndef RMEMU_COSTS_H
 #define RMEMU_COSTS_H
@@ -17,13 +18,33 @@ enum {
 	/* Each RAM dataspace holds one capability. */
 	COST_RAM_ALLOC_CAPS = 1,
 
-	/* Rm_session::create: one Sliced_heap block for the Region_map_component (estimate). */
-	COST_RM_CREATE_RAM = 12288,
+	/*
+	 * Region maps of the RM session (core kernels), MEASURED on base-hw
+	 * (Genode 26.02, ffb059da4d8c) with the rmemu_replay component
+	 * (tests/traces/genode/hw_quota.trace). Core takes them from the
+	 * session's quota, never from the PD's: Rm_connection donates 64 KiB and
+	 * 2 caps when it opens the session; core keeps both caps and (at most)
+	 * 8 KiB for the session object (the measurement bounds the session's
+	 * remainder to [56, 60) KiB, and with page-sized allocations 56 behaves
+	 * the same); each region map takes 12 KiB and a cap (one
+	 * Sliced_heap block, its Region_map_component), each grown metadata
+	 * slab block 8 KiB and a cap. When the session runs short, the client
+	 * donates 8 KiB or 2 caps more (Rm_connection::create's upgrades), and
+	 * that is all the PD sees. What core frees goes back to the session.
+	 */
+	COST_RM_SESSION_RAM = 0x10000,
+	COST_RM_SESSION_CAPS = 2,
+	COST_RM_SESSION_OWN_RAM = 0x2000,
+	COST_RM_SESSION_OWN_CAPS = 2,
+	COST_RM_SESSION_UPGRADE_RAM = 0x2000,
+	COST_RM_SESSION_UPGRADE_CAPS = 2,
+	COST_RM_CREATE_RAM = 0x3000,
 	COST_RM_CREATE_CAPS = 1,
 
 	/* The allocator blocks of a region map live in a slab; the first slab block is embedded. */
-	COST_MD_BLOCKS_PER_SLAB = 59,  /* estimate: 8128-byte slab block / ~136-byte entry */
-	COST_MD_SLAB_RAM = 8192,       /* estimate: one extra slab block through the Sliced_heap */
+	/* from object sizes (8128-byte block / ~136-byte entry); base-hw grows at the same points */
+	COST_MD_BLOCKS_PER_SLAB = 59,
+	COST_MD_SLAB_RAM = 8192,       /* one extra slab block through the Sliced_heap */
 	COST_MD_SLAB_CAPS = 1,
 	/* Core's Slab grows when no more than this many entries are free (slab.cc). */
 	COST_MD_SLAB_GROW_AT = 3,
@@ -31,15 +52,15 @@ enum {
 	/*
 	 * base-linux, MEASURED on Genode 26.02 (ffb059da4d8c) with the
 	 * rmemu_replay component (tests/traces/genode/linux_quota.trace): a
-	 * region map costs 0x21000 bytes and a capability (its Region_map_mmap
-	 * and region table live in the component); the first one also opens
-	 * the RM session, one more page and capability that stay until the
-	 * session closes. Regions cost nothing there.
+	 * region map costs the PD 0x21000 bytes and a capability (its
+	 * Region_map_mmap and region table live in the component); the first
+	 * one also opens the RM session, 0x9000 bytes and 2 capabilities that
+	 * stay until the session closes. Regions cost nothing there.
 	 */
 	COST_LINUX_RM_CREATE_RAM = 0x21000,
 	COST_LINUX_RM_CREATE_CAPS = 1,
-	COST_LINUX_RM_SESSION_RAM = 0x1000,
-	COST_LINUX_RM_SESSION_CAPS = 1
+	COST_LINUX_RM_SESSION_RAM = 0x9000,
+	COST_LINUX_RM_SESSION_CAPS = 2
 };
 
 #endif

@@ -60,9 +60,74 @@ quota_refund(rme_model_t *m, uint64_t ram, uint64_t caps)
 	m->quota.cap_used -= caps;
 }
 
+static uint64_t
+donations(uint64_t short_by, uint64_t step)
+{
+	return (short_by + step - 1) / step * step;
+}
+
+/*
+ * Take ram bytes and caps capabilities from the RM session (core kernels),
+ * opening it first if need be. Core allocates region maps and their
+ * metadata from the session's quota; when that is short, the client
+ * donates COST_RM_SESSION_UPGRADE_* steps of its PD's quota until it is
+ * not (Rm_connection::create does so, and so does rmemu_replay for
+ * attaches). The PD sees only the donations. All or nothing: when the PD
+ * cannot fund every donation needed, nothing is donated. (A real client
+ * would have donated the steps its PD could fund before it failed.)
+ */
+static rme_err_t
+session_take(rme_model_t *m, uint64_t ram, uint64_t caps)
+{
+	uint64_t have_ram = m->rm_session.avail_ram, have_caps = m->rm_session.avail_caps;
+	uint64_t open_ram = 0, open_caps = 0, up_ram = 0, up_caps = 0;
+
+	if (!m->rm_session.open) {
+		open_ram = COST_RM_SESSION_RAM;
+		open_caps = COST_RM_SESSION_CAPS;
+		have_ram = COST_RM_SESSION_RAM - COST_RM_SESSION_OWN_RAM;
+		have_caps = COST_RM_SESSION_CAPS - COST_RM_SESSION_OWN_CAPS;
+	}
+	if (have_ram < ram)
+		up_ram = donations(ram - have_ram, COST_RM_SESSION_UPGRADE_RAM);
+	if (have_caps < caps)
+		up_caps = donations(caps - have_caps, COST_RM_SESSION_UPGRADE_CAPS);
+	if (ram_avail(m) < open_ram + up_ram)
+		return RME_ERR_OUT_OF_RAM;
+	if (caps_avail(m) < open_caps + up_caps)
+		return RME_ERR_OUT_OF_CAPS;
+	(void)quota_charge(m, open_ram + up_ram, open_caps + up_caps);
+	m->rm_session.open = true;
+	m->rm_session.donated_ram += open_ram + up_ram;
+	m->rm_session.donated_caps += open_caps + up_caps;
+	m->rm_session.avail_ram = have_ram + up_ram - ram;
+	m->rm_session.avail_caps = have_caps + up_caps - caps;
+	return RME_OK;
+}
+
+/* Core freed ram bytes and caps of the RM session: they stay with the session. */
+static void
+session_give_back(rme_model_t *m, uint64_t ram, uint64_t caps)
+{
+	m->rm_session.avail_ram += ram;
+	m->rm_session.avail_caps += caps;
+}
+
+/* Close the RM session: the PD gets back everything it donated. */
+static void
+session_close(rme_model_t *m)
+{
+	if (!m->rm_session.open)
+		return;
+	quota_refund(m, m->rm_session.donated_ram, m->rm_session.donated_caps);
+	memset(&m->rm_session, 0, sizeof(m->rm_session));
+}
+
 /*
  * Region metadata lives in core's slab; on base-linux the region maps are
  * the process's own (Region_map_mmap) and their metadata costs core nothing.
+ * Core takes the slab blocks of env and the layout's maps from the PD's
+ * quota, those of the RM session's maps from the session's.
  */
 static bool
 slab_charged(const rme_model_t *m)
@@ -77,6 +142,8 @@ slab_grow(void *ctx)
 
 	if (!slab_charged(rm->model))
 		return RME_OK;
+	if (!rm->internal)
+		return session_take(rm->model, COST_MD_SLAB_RAM, COST_MD_SLAB_CAPS);
 	return quota_charge(rm->model, COST_MD_SLAB_RAM, COST_MD_SLAB_CAPS);
 }
 
@@ -85,21 +152,22 @@ slab_shrink(void *ctx)
 {
 	struct rm *rm = ctx;
 
-	if (slab_charged(rm->model))
+	if (!slab_charged(rm->model))
+		return;
+	if (!rm->internal)
+		session_give_back(rm->model, COST_MD_SLAB_RAM, COST_MD_SLAB_CAPS);
+	else
 		quota_refund(rm->model, COST_MD_SLAB_RAM, COST_MD_SLAB_CAPS);
 }
 
-/* What creating a region map costs on this kernel (src/costs.h). */
-static uint64_t
-rm_create_ram(const rme_model_t *m)
+/* A created region map is gone: what it cost goes back to the PD (base-linux) or the session. */
+static void
+rm_uncharge(rme_model_t *m)
 {
-	return model_is_linux(m) ? COST_LINUX_RM_CREATE_RAM : COST_RM_CREATE_RAM;
-}
-
-static uint64_t
-rm_create_caps(const rme_model_t *m)
-{
-	return model_is_linux(m) ? COST_LINUX_RM_CREATE_CAPS : COST_RM_CREATE_CAPS;
+	if (model_is_linux(m))
+		quota_refund(m, COST_LINUX_RM_CREATE_RAM, COST_LINUX_RM_CREATE_CAPS);
+	else
+		session_give_back(m, COST_RM_CREATE_RAM, COST_RM_CREATE_CAPS);
 }
 
 void
@@ -605,8 +673,7 @@ rm_delete(rme_model_t *m, struct rm *rm, bool tearing_down)
 rme_err_t
 rme_rm_create(rme_model_t *m, uint64_t size, rme_cap_t *out)
 {
-	uint64_t rounded, ram, caps;
-	bool opens_session;
+	uint64_t rounded;
 	struct rm *rm;
 	rme_err_t err;
 
@@ -622,19 +689,40 @@ rme_rm_create(rme_model_t *m, uint64_t size, rme_cap_t *out)
 	/* base-linux's sub region maps keep the size they were given */
 	if (model_is_linux(m))
 		rounded = size;
-	/* on base-linux, the first region map also opens the RM session */
-	opens_session = model_is_linux(m) && !m->rm_session_open;
-	ram = rm_create_ram(m) + (opens_session ? COST_LINUX_RM_SESSION_RAM : 0);
-	caps = rm_create_caps(m) + (opens_session ? COST_LINUX_RM_SESSION_CAPS : 0);
-	if (ram_avail(m) < ram)
-		return RME_ERR_OUT_OF_RAM;
-	if (caps_avail(m) < caps)
-		return RME_ERR_OUT_OF_CAPS;
-	err = rm_new(m, 0, rounded, &rm);
-	if (err != RME_OK)
-		return err;
-	(void)quota_charge(m, ram, caps);
-	m->rm_session_open = m->rm_session_open || opens_session;
+	if (model_is_linux(m)) {
+		/* the first region map also opens the RM session */
+		bool opens = !m->rm_session.open;
+		uint64_t ram = COST_LINUX_RM_CREATE_RAM + (opens ? COST_LINUX_RM_SESSION_RAM : 0);
+		uint64_t caps = COST_LINUX_RM_CREATE_CAPS + (opens ? COST_LINUX_RM_SESSION_CAPS : 0);
+
+		if (ram_avail(m) < ram)
+			return RME_ERR_OUT_OF_RAM;
+		if (caps_avail(m) < caps)
+			return RME_ERR_OUT_OF_CAPS;
+		err = rm_new(m, 0, rounded, &rm);
+		if (err != RME_OK)
+			return err;
+		(void)quota_charge(m, ram, caps);
+		if (opens) {
+			m->rm_session.open = true;
+			m->rm_session.donated_ram = COST_LINUX_RM_SESSION_RAM;
+			m->rm_session.donated_caps = COST_LINUX_RM_SESSION_CAPS;
+		}
+	} else {
+		/* taken from the RM session; undone if the host has no memory for it */
+		rme_quota_t quota = m->quota;
+		struct rm_session session = m->rm_session;
+
+		err = session_take(m, COST_RM_CREATE_RAM, COST_RM_CREATE_CAPS);
+		if (err != RME_OK)
+			return err;
+		err = rm_new(m, 0, rounded, &rm);
+		if (err != RME_OK) {
+			m->quota = quota;
+			m->rm_session = session;
+			return err;
+		}
+	}
 	*out = rm->cap;
 	return RME_OK;
 }
@@ -651,7 +739,7 @@ rme_rm_destroy(rme_model_t *m, rme_cap_t cap)
 		return RME_ERR_INVALID_ARGUMENT;
 	if (rm->internal)
 		return RME_ERR_DENIED;
-	quota_refund(m, rm_create_ram(m), rm_create_caps(m));
+	rm_uncharge(m);
 	rm_delete(m, rm, false);
 	return RME_OK;
 }
@@ -663,19 +751,41 @@ rme_rm_dataspace(const rme_model_t *m, rme_cap_t cap)
 	return rm ? rm->ds.cap : 0;
 }
 
-/* Wake every faulter whose address the new region [at, at+size) covers. */
-static void
-wake_faulters(struct rm *rm, uint64_t at, uint64_t size)
-{
-	uint64_t kept = 0;
+static rme_err_t access(rme_model_t *m, rme_addr_t addr, rme_fault_type_t type, uint8_t wbyte,
+                        rme_access_t *out);
 
-	for (uint64_t i = 0; i < rm->nfaulters; i++) {
-		uint64_t a = rm->faulters[i].addr;
-		if (a >= at && a - at < size)
+/*
+ * Wake every faulter whose address the new region [at, at+size) covers.
+ * Core resumes their threads, which retry the access that faulted: a write
+ * now stores its byte, and an access that still cannot complete (rights, a
+ * nested map without a region there) faults again and queues anew, at the
+ * end of the FIFO. A retry that finds no host memory leaves its faulter
+ * queued where it was, as if its thread had not run yet.
+ */
+static void
+wake_faulters(rme_model_t *m, struct rm *rm, uint64_t at, uint64_t size)
+{
+	/* the originals, in order; retries that fault here again go behind them */
+	uint64_t n = rm->nfaulters, i = 0;
+
+	for (uint64_t k = 0; k < n; k++) {
+		struct faulter f = rm->faulters[i];
+		rme_access_t out;
+
+		if (f.addr < at || f.addr - at >= size) {
+			i++;
 			continue;
-		rm->faulters[kept++] = rm->faulters[i];
+		}
+		memmove(&rm->faulters[i], &rm->faulters[i + 1],
+		        (rm->nfaulters - i - 1) * sizeof(*rm->faulters));
+		rm->nfaulters--;
+		if (access(m, f.origin, f.type, f.byte, &out) != RME_OK) {
+			memmove(&rm->faulters[i + 1], &rm->faulters[i],
+			        (rm->nfaulters - i) * sizeof(*rm->faulters));
+			rm->faulters[i++] = f;
+			rm->nfaulters++;
+		}
 	}
-	rm->nfaulters = kept;
 }
 
 /* Core's alignment search: natural alignment first, then less, down to a page. */
@@ -868,7 +978,7 @@ rme_attach(rme_model_t *m, rme_cap_t rm_cap, rme_cap_t ds_cap,
 	b->write = attr->writeable != 0;
 	b->exec = attr->executable != 0;
 	region_link(ds, b);
-	wake_faulters(rm, b->addr, b->size);
+	wake_faulters(m, rm, b->addr, b->size);
 	plc_trim(&rm->map);
 	if (out)
 		*out = (rme_range_t){ b->addr, size };
@@ -901,7 +1011,7 @@ rme_detach(rme_model_t *m, rme_cap_t rm_cap, rme_addr_t addr)
 
 /* Queue a blocked faulter at rm; fails only for lack of host memory. */
 static rme_err_t
-enqueue_faulter(rme_model_t *m, struct rm *rm, rme_fault_type_t type, uint64_t addr)
+enqueue_faulter(rme_model_t *m, struct rm *rm, const struct faulter *faulter)
 {
 	if (rm->nfaulters == rm->faulters_cap) {
 		uint64_t cap = rm->faulters_cap ? rm->faulters_cap * 2 : 4;
@@ -915,7 +1025,7 @@ enqueue_faulter(rme_model_t *m, struct rm *rm, rme_fault_type_t type, uint64_t a
 		rm->faulters = f;
 		rm->faulters_cap = cap;
 	}
-	rm->faulters[rm->nfaulters++] = (struct faulter){ type, addr };
+	rm->faulters[rm->nfaulters++] = *faulter;
 	return RME_OK;
 }
 
@@ -924,17 +1034,16 @@ enqueue_faulter(rme_model_t *m, struct rm *rm, rme_fault_type_t type, uint64_t a
  * base-linux no handler is ever signalled: Linux delivers SIGSEGV.
  */
 static rme_err_t
-reflect(rme_model_t *m, struct rm *rm, rme_fault_type_t type, uint64_t addr,
-        rme_access_t *out)
+reflect(rme_model_t *m, struct rm *rm, const struct faulter *f, rme_access_t *out)
 {
 	out->rm = rm->cap;
-	out->fault = (rme_fault_t){ type, addr };
+	out->fault = (rme_fault_t){ f->type, f->addr };
 	if (!rm->has_handler || model_is_linux(m)) {
 		out->outcome = RME_ACCESS_UNHANDLED;
 		return RME_OK;
 	}
 	out->outcome = RME_ACCESS_FAULT;
-	return enqueue_faulter(m, rm, type, addr);
+	return enqueue_faulter(m, rm, f);
 }
 
 /*
@@ -965,7 +1074,7 @@ access(rme_model_t *m, rme_addr_t addr, rme_fault_type_t type, uint8_t wbyte,
 		}
 		b = plc_used_at(&rm->map, a);
 		if (!b || !b->region.ds)
-			return reflect(m, rm, type, a, out);
+			return reflect(m, rm, &(struct faulter){ type, a, addr, wbyte }, out);
 		ds = b->region.ds;
 		off = a - b->addr + b->region.offset;
 		if (m->cfg.genode_release < 2308 && ds->kind != DS_MANAGED) {
@@ -981,9 +1090,9 @@ access(rme_model_t *m, rme_addr_t addr, rme_fault_type_t type, uint8_t wbyte,
 			continue;
 		}
 		if (type == RME_FAULT_WRITE && !(w && ds->writeable))
-			return reflect(m, rm, type, a, out);
+			return reflect(m, rm, &(struct faulter){ type, a, addr, wbyte }, out);
 		if (type == RME_FAULT_EXEC && !x)
-			return reflect(m, rm, type, a, out);
+			return reflect(m, rm, &(struct faulter){ type, a, addr, wbyte }, out);
 
 		out->outcome = RME_ACCESS_DONE;
 		mc_touch(ds->mc_token, off);
@@ -1129,7 +1238,11 @@ rme_model_digest(const rme_model_t *m)
 		return 0;
 	mix(&h, m->quota.ram_used);
 	mix(&h, m->quota.cap_used);
-	mix(&h, m->rm_session_open);
+	mix(&h, m->rm_session.open);
+	mix(&h, m->rm_session.donated_ram);
+	mix(&h, m->rm_session.donated_caps);
+	mix(&h, m->rm_session.avail_ram);
+	mix(&h, m->rm_session.avail_caps);
 	for (const struct rm *rm = m->rms; rm; rm = rm->next) {
 		mix(&h, rm->cap);
 		mix(&h, rm->ds.cap);
@@ -1142,6 +1255,8 @@ rme_model_digest(const rme_model_t *m)
 		for (uint64_t i = 0; i < rm->nfaulters; i++) {
 			mix(&h, rm->faulters[i].type);
 			mix(&h, rm->faulters[i].addr);
+			mix(&h, rm->faulters[i].origin);
+			mix(&h, rm->faulters[i].byte);
 		}
 		digest_tree(&h, rm->map.root.child[0]);
 	}
@@ -1170,7 +1285,7 @@ rme_model_stats(const rme_model_t *m, rme_model_stats_t *out)
 	for (const struct rm *rm = m->rms; rm; rm = rm->next) {
 		if (!rm->internal)
 			out->region_maps++;
-		else if (rm->map.slab_blocks > 1 && slab_charged(m)) {
+		if (rm->internal && rm->map.slab_blocks > 1 && slab_charged(m)) {
 			out->layout_md_ram += (rm->map.slab_blocks - 1) * (uint64_t)COST_MD_SLAB_RAM;
 			out->layout_md_caps += (rm->map.slab_blocks - 1) * (uint64_t)COST_MD_SLAB_CAPS;
 		}
@@ -1178,6 +1293,8 @@ rme_model_stats(const rme_model_t *m, rme_model_stats_t *out)
 			if (b->used && !layout_region(b))
 				out->regions++;
 	}
+	out->rm_session_ram = m->rm_session.donated_ram;
+	out->rm_session_caps = m->rm_session.donated_caps;
 	for (const struct ds *ds = m->dss; ds; ds = ds->next) {
 		if (!ds->internal)
 			out->dataspaces++;
@@ -1216,14 +1333,11 @@ rme_model_teardown(rme_model_t *m)
 	for (rm = m->rms; rm; rm = next_rm) {
 		next_rm = rm->next;
 		if (!rm->internal) {
-			quota_refund(m, rm_create_ram(m), rm_create_caps(m));
+			rm_uncharge(m);
 			rm_delete(m, rm, true);
 		}
 	}
-	if (m->rm_session_open) {
-		quota_refund(m, COST_LINUX_RM_SESSION_RAM, COST_LINUX_RM_SESSION_CAPS);
-		m->rm_session_open = false;
-	}
+	session_close(m);
 	for (ds = m->dss; ds; ds = next_ds) {
 		next_ds = ds->next;
 		if (ds->internal)
@@ -1246,7 +1360,7 @@ rme_err_t
 rme_model_check(const rme_model_t *m, char *msg, size_t msglen)
 {
 	char buf[256];
-	uint64_t ram = 0, caps = 0;
+	uint64_t ram = 0, caps = 0, session_ram = 0, session_caps = 0;
 
 	if (!m)
 		return RME_ERR_INVALID_ARGUMENT;
@@ -1279,13 +1393,17 @@ rme_model_check(const rme_model_t *m, char *msg, size_t msglen)
 		}
 		if (covered != rm->size)
 			return check_fail(msg, msglen, "the blocks do not tile the region map");
-		if (!rm->internal) {
-			ram += rm_create_ram(m);
-			caps += rm_create_caps(m);
+		if (!rm->internal && model_is_linux(m)) {
+			ram += COST_LINUX_RM_CREATE_RAM;
+			caps += COST_LINUX_RM_CREATE_CAPS;
+		} else if (!rm->internal) {
+			session_ram += COST_RM_CREATE_RAM;
+			session_caps += COST_RM_CREATE_CAPS;
 		}
 		if (rm->map.slab_blocks > 1 && slab_charged(m)) {
-			ram += (rm->map.slab_blocks - 1) * (uint64_t)COST_MD_SLAB_RAM;
-			caps += (rm->map.slab_blocks - 1) * (uint64_t)COST_MD_SLAB_CAPS;
+			uint64_t *r = rm->internal ? &ram : &session_ram, *c = rm->internal ? &caps : &session_caps;
+			*r += (rm->map.slab_blocks - 1) * (uint64_t)COST_MD_SLAB_RAM;
+			*c += (rm->map.slab_blocks - 1) * (uint64_t)COST_MD_SLAB_CAPS;
 		}
 		for (const plc_block_t *b = rm->ds.regions; b; b = b->region.ds_next)
 			if (b->region.ds != &rm->ds)
@@ -1302,10 +1420,15 @@ rme_model_check(const rme_model_t *m, char *msg, size_t msglen)
 			caps += COST_RAM_ALLOC_CAPS;
 		}
 	}
-	if (m->rm_session_open) {
-		ram += COST_LINUX_RM_SESSION_RAM;
-		caps += COST_LINUX_RM_SESSION_CAPS;
-	}
+	ram += m->rm_session.donated_ram;
+	caps += m->rm_session.donated_caps;
+	/* core's use of the session: its own share, the maps and their slabs, and what is left */
+	if (!model_is_linux(m) && m->rm_session.open &&
+	    (COST_RM_SESSION_OWN_RAM + session_ram + m->rm_session.avail_ram != m->rm_session.donated_ram ||
+	     COST_RM_SESSION_OWN_CAPS + session_caps + m->rm_session.avail_caps != m->rm_session.donated_caps))
+		return check_fail(msg, msglen, "the RM session's quota does not add up");
+	if (!m->rm_session.open && (session_ram || session_caps || m->rm_session.donated_ram))
+		return check_fail(msg, msglen, "region maps exist without an RM session");
 	if (ram != m->quota.ram_used || caps != m->quota.cap_used) {
 		snprintf(buf, sizeof(buf),
 		         "quota in use is %llu bytes, %llu caps; the objects held add up to %llu, %llu",

@@ -43,7 +43,9 @@ struct ds {
 
 struct faulter {
 	rme_fault_type_t type;
-	uint64_t addr;
+	uint64_t addr;              /* in the region map that queued it */
+	uint64_t origin;            /* the access's address in env, to retry it when woken */
+	uint8_t byte;               /* what a write stores once it can */
 };
 
 struct rm {
@@ -61,6 +63,17 @@ struct rm {
 	struct rm *prev, *next;     /* the model's list of region maps */
 };
 
+/*
+ * The RM session that the first rm_create opens, as Rm_connection does:
+ * the PD quota donated to it so far, and (core kernels) what is left of
+ * that in core for region maps and their metadata.
+ */
+struct rm_session {
+	bool open;
+	uint64_t donated_ram, donated_caps;
+	uint64_t avail_ram, avail_caps;
+};
+
 struct rme_model {
 	rme_model_config_t cfg;
 	const rme_allocator_t *alloc;
@@ -71,7 +84,7 @@ struct rme_model {
 	struct rm *rms;
 	struct ds *dss;
 	uint64_t visit_stamp;       /* for cycle searches */
-	bool rm_session_open;       /* base-linux: the RM session the first rm_create opened */
+	struct rm_session rm_session;
 	mc_arena_t memcheck;        /* RAM dataspaces as memcheck blocks, if asked for */
 };
 

@@ -105,9 +105,11 @@ leak_free(struct replay *r, const rme_quota_t *q0, const rme_model_stats_t *s0,
 	 * Slab blocks that env's (or a layout map's) metadata grew by stay
 	 * cached in core after the trace detached everything: core's, not a
 	 * leak of the trace, and a trace cannot destroy env to get them back.
+	 * Likewise, what the PD donated to the RM session stays there until
+	 * the session closes, and no trace operation closes it.
 	 */
-	cached_ram = s.layout_md_ram - s0->layout_md_ram;
-	cached_caps = s.layout_md_caps - s0->layout_md_caps;
+	cached_ram = s.layout_md_ram - s0->layout_md_ram + s.rm_session_ram - s0->rm_session_ram;
+	cached_caps = s.layout_md_caps - s0->layout_md_caps + s.rm_session_caps - s0->rm_session_caps;
 	if (q.ram_used - cached_ram != q0->ram_used || q.cap_used - cached_caps != q0->cap_used) {
 		long long caps = (long long)(q.cap_used - cached_caps - q0->cap_used);
 		snprintf(msg, msglen, "%lld bytes of RAM and %lld %s still in use",
@@ -419,6 +421,7 @@ rme_replay(rme_trace_t *trace, const rme_replay_options_t *options,
 			rme_replay_step_t step = {
 				.trace = trace, .op = op, .actual = actual, .slots = r.slots,
 				.model = r.model, .mmap = r.libc ? replay_libc_instance(r.libc) : NULL,
+				.index = i, .start_quota = &r.start_quota,
 			};
 			msg[0] = 0;
 			if (r.opt->observe(r.opt->observe_ctx, &step, msg, sizeof(msg))) {

@@ -468,7 +468,7 @@ print_args(trace_sink_t *s, const rme_trace_t *t, const rme_trace_op_t *op)
 
 static void
 print_op(trace_sink_t *s, const rme_trace_t *t, const rme_trace_op_t *op,
-         int use_actual)
+         int use_actual, const char *note)
 {
 	const rme_trace_result_t *result = &op->expected;
 
@@ -483,6 +483,10 @@ print_op(trace_sink_t *s, const rme_trace_t *t, const rme_trace_op_t *op,
 	if (result->kind != RME_TRACE_RESULT_NONE) {
 		rme__sink_str(s, " -> ");
 		print_result(s, t, op->kind, result);
+	}
+	if (note) {
+		rme__sink_str(s, "  # ");
+		rme__sink_str(s, note);
 	}
 	sink_char(s, '\n');
 }
@@ -555,8 +559,8 @@ print_directives(trace_sink_t *s, const rme_trace_directives_t *d)
 /* ---- The API ------------------------------------------------------------- */
 
 void
-rme_trace_print(const rme_trace_t *t, int use_actual, rme_trace_write_fn write,
-                void *ctx)
+rme_trace_print_annotated(const rme_trace_t *t, int use_actual, rme_trace_note_fn note,
+                          void *note_ctx, rme_trace_write_fn write, void *ctx)
 {
 	char buf[4096];
 	trace_sink_t s;
@@ -567,8 +571,15 @@ rme_trace_print(const rme_trace_t *t, int use_actual, rme_trace_write_fn write,
 	rme__sink_str(&s, "rmemu-trace 1\n");
 	print_directives(&s, &t->directives);
 	for (size_t i = 0; i < t->op_count; i++)
-		print_op(&s, t, trace_op_at(t, i), use_actual);
+		print_op(&s, t, trace_op_at(t, i), use_actual, note ? note(note_ctx, i) : NULL);
 	rme__sink_finish(&s);
+}
+
+void
+rme_trace_print(const rme_trace_t *t, int use_actual, rme_trace_write_fn write,
+                void *ctx)
+{
+	rme_trace_print_annotated(t, use_actual, NULL, NULL, write, ctx);
 }
 
 size_t

@@ -16,10 +16,19 @@
 START_TEST(setup_costs_one_region_map_and_teardown_returns_it)
 {
 	mt_t t;
+	rme_model_stats_t s;
+	rme_quota_t q;
 
 	mt_setup(&t, 0, 0);
-	ck_assert_uint_eq(t.after_setup.ram_used - t.before_setup.ram_used, COST_RM_CREATE_RAM);
-	ck_assert_uint_eq(t.after_setup.cap_used - t.before_setup.cap_used, COST_RM_CREATE_CAPS);
+	/* the area's region map comes from the RM session, which its first use opened */
+	ck_assert_uint_eq(t.after_setup.ram_used, t.before_setup.ram_used);
+	ck_assert_uint_eq(t.after_setup.cap_used, t.before_setup.cap_used);
+	rme_model_stats(t.model, &s);
+	rme_quota(t.model, &q);
+	ck_assert_uint_eq(s.rm_session_ram, COST_RM_SESSION_RAM);
+	ck_assert_uint_eq(s.rm_session_caps, COST_RM_SESSION_CAPS + COST_RM_SESSION_UPGRADE_CAPS);
+	ck_assert_uint_eq(q.ram_used, s.rm_session_ram);
+	ck_assert_uint_eq(q.cap_used, s.rm_session_caps);
 	ck_assert_str_eq(rme_mmap_policy(t.mm), "rmemu");
 	ck_assert_uint_eq(rme_mmap_count(t.mm), 0);
 	/* the area is attached read-write-execute at its base, with nothing in it yet */
@@ -49,7 +58,7 @@ try_setup(rme_kernel_t kernel, rme_arch_t arch, uint64_t base, uint64_t size,
 	rme_mmap_config_init(&cfg);
 	cfg.area_base = base;
 	cfg.area_size = size;
-	rme_quota(m, &q0);
+	tu_quota_held(m, &q0);
 	err = rme_mmap_create(&pm.prims, &cfg, &mm, why);
 	ck_assert_err(why->err, err);
 	if (err == RME_OK) {
@@ -57,7 +66,7 @@ try_setup(rme_kernel_t kernel, rme_arch_t arch, uint64_t base, uint64_t size,
 	} else {
 		ck_assert_ptr_null(mm);
 		/* a failed set-up takes nothing */
-		rme_quota(m, &q1);
+		tu_quota_held(m, &q1);
 		ck_assert_uint_eq(q1.ram_used, q0.ram_used);
 		ck_assert_uint_eq(q1.cap_used, q0.cap_used);
 	}
@@ -154,14 +163,21 @@ START_TEST(setup_out_of_quota_names_the_step)
 	rme_counting_fail(&t.heap, 0, 0);
 	{
 		rme_quota_t q;
-		rme_cap_t filler;
+		rme_cap_t filler, used_up[3];
+		/*
+		 * Use up the RM session (the area's map took 12 of its 56 KiB) and
+		 * leave the PD 4 KiB, less than the 8 KiB step the session needs.
+		 */
+		for (int i = 0; i < 3; i++)
+			ck_assert_ok(rme_rm_create(t.model, 4096, &used_up[i]));
 		rme_quota(t.model, &q);
-		/* leave 8 KiB: less than a region map's 12 KiB */
-		ck_assert_ok(rme_ram_alloc(t.model, q.ram_quota - q.ram_used - 8192, &filler));
+		ck_assert_ok(rme_ram_alloc(t.model, q.ram_quota - q.ram_used - 4096, &filler));
 		ck_assert_err(rme_mmap_create(&t.pm.prims, &cfg, &mm, &why), RME_ERR_OUT_OF_RAM);
 		ck_assert_msg(strstr(why.message, "cannot create the region map") &&
 		              strstr(why.message, "OUT_OF_RAM"), "message: %s", why.message);
 		ck_assert_ok(rme_ram_free(t.model, filler));
+		for (int i = 0; i < 3; i++)
+			ck_assert_ok(rme_rm_destroy(t.model, used_up[i]));
 	}
 	mt_teardown(&t);
 }
@@ -979,7 +995,7 @@ START_TEST(reserve_commit_decommit_and_the_quota_follows)
 	mt_quota_is(&t, &want);
 	ck_assert_errno(rme_munmap(t.mm, r, reserve), 0);
 	mt_quota_is(&t, &t.after_setup);
-	rme_quota(t.model, &q);
+	tu_quota_held(t.model, &q);
 	ck_assert_uint_eq(mt_extra_slab_blocks(&t), 0);
 	mt_check(&t);
 	mt_teardown(&t);
@@ -991,7 +1007,6 @@ END_TEST
 START_TEST(unmapping_everything_returns_the_quota_up_to_the_slab_core_keeps)
 {
 	mt_t t;
-	rme_quota_t want;
 	uint64_t extra;
 
 	/* 300 separate one-page mappings: the area map's metadata slab must grow */
@@ -1002,13 +1017,14 @@ START_TEST(unmapping_everything_returns_the_quota_up_to_the_slab_core_keeps)
 	ck_assert_uint_gt(mt_extra_slab_blocks(&t), 1);
 	mt_check(&t);
 	ck_assert_errno(rme_munmap(t.mm, MT_BASE, MT_SIZE), 0);
-	/* core keeps slab blocks until few are in use; the model keeps at most one extra */
+	/*
+	 * core keeps slab blocks until few are in use (the model keeps at most
+	 * one extra); the area's map is the RM session's, so they are the
+	 * session's quota, not the PD's
+	 */
 	extra = mt_extra_slab_blocks(&t);
 	ck_assert_uint_le(extra, 1);
-	want = t.after_setup;
-	want.ram_used += extra * COST_MD_SLAB_RAM;
-	want.cap_used += extra * COST_MD_SLAB_CAPS;
-	mt_quota_is(&t, &want);
+	mt_quota_is(&t, &t.after_setup);
 	mt_check(&t);
 	mt_teardown(&t);
 }
@@ -1247,7 +1263,15 @@ map_60_pages_with(uint64_t avail)
 	int rc;
 	uint64_t at;
 
+	rme_cap_t used_up[4];
+
 	mt_setup_cfg(&t, &c);
+	/*
+	 * The area's map and 4 more leave the RM session 4 KiB: the slab block
+	 * the 60 regions need takes an 8 KiB step of the PD's quota.
+	 */
+	for (int i = 0; i < 4; i++)
+		ck_assert_ok(rme_rm_create(t.model, PG, &used_up[i]));
 	squeeze(&t, avail, 1000, fill, &nfill);
 	snap(&t, &s, MT_BASE);
 	rc = rme_mmap(t.mm, MT_BASE, 60 * PG, RW, ANON_PRIVATE | RME_MAP_FIXED, -1, 0, &at);
@@ -1260,6 +1284,8 @@ map_60_pages_with(uint64_t avail)
 	free(s.regions.r);
 	for (unsigned i = 0; i < nfill; i++)
 		ck_assert_ok(rme_ram_free(t.model, fill[i]));
+	for (int i = 0; i < 4; i++)
+		ck_assert_ok(rme_rm_destroy(t.model, used_up[i]));
 	mt_teardown(&t);
 	return rc;
 }
@@ -1267,7 +1293,7 @@ map_60_pages_with(uint64_t avail)
 START_TEST(a_failing_attach_is_undone)
 {
 	ck_assert_errno(map_60_pages_with(60 * PG), RME_ENOMEM);   /* the RAM does not fit */
-	ck_assert_errno(map_60_pages_with(61 * PG), RME_ENOMEM);   /* the RAM fits, the slab not */
+	ck_assert_errno(map_60_pages_with(61 * PG), RME_ENOMEM);   /* the RAM fits, the slab's step not */
 	ck_assert_errno(map_60_pages_with(62 * PG), 0);
 }
 END_TEST

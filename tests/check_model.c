@@ -465,7 +465,39 @@ START_TEST(r5_faulter_waits_until_attach_covers_it)
 	ck_assert_ok(rme_rm_fault(m, rm, &f));
 	ck_assert_int_eq(f.type, RME_FAULT_READ);
 	ck_assert_uint_eq(f.addr, 0x7000);
-	ck_assert_int_eq(wr(0x70005008, 1).outcome, RME_ACCESS_DONE);
+	/* the woken thread retried its write, which landed (base-hw does the same) */
+	ck_assert_int_eq(rd(0x70005008).byte, 1);
+	ck_assert_int_eq(wr(0x70005008, 2).outcome, RME_ACCESS_DONE);
+}
+END_TEST
+
+START_TEST(r5_woken_faulter_that_still_cannot_access_queues_again)
+{
+	rme_cap_t rm = tu_rm(m, 1 << 20);
+	rme_cap_t ds = tu_ram(m, 4096);
+	rme_fault_t f;
+	rme_rm_info_t info;
+	rme_addr_t at;
+
+	ck_assert_ok(tu_attach_at(m, rme_env(m), rme_rm_dataspace(m, rm), 0x70000000, 0, 0, 1, &at));
+	ck_assert_ok(rme_fault_handler(m, rm));
+	ck_assert_int_eq(wr(0x70001000, 7).outcome, RME_ACCESS_FAULT);
+	ck_assert_int_eq(rd(0x70002000).outcome, RME_ACCESS_FAULT);
+	/* read-only RAM under the write: its thread retries and faults again, now behind the read */
+	ck_assert_ok(tu_attach_at(m, rm, ds, 0x1000, 0, 0, 0, &at));
+	ck_assert_ok(rme_rm_info(m, rm, &info));
+	ck_assert_uint_eq(info.faulters, 2);
+	ck_assert_ok(rme_rm_fault(m, rm, &f));
+	ck_assert_int_eq(f.type, RME_FAULT_READ);
+	ck_assert_uint_eq(f.addr, 0x2000);
+	ck_assert_int_eq(rd(0x70001000).byte, 0);
+	/* writable RAM at last: the write lands, only the read is left */
+	ck_assert_ok(rme_detach(m, rm, 0x1000));
+	ck_assert_ok(tu_attach_at(m, rm, ds, 0x1000, 0, 0, 1, &at));
+	ck_assert_ok(rme_rm_info(m, rm, &info));
+	ck_assert_uint_eq(info.faulters, 1);
+	ck_assert_int_eq(rd(0x70001000).byte, 7);
+	tu_check(m);
 }
 END_TEST
 
@@ -668,6 +700,7 @@ model_suite(void)
 	tcase_add_test(r4, r4_env_cannot_be_destroyed);
 	tcase_add_test(r5, r5_fault_goes_to_innermost_map_in_its_coordinates);
 	tcase_add_test(r5, r5_faulter_waits_until_attach_covers_it);
+	tcase_add_test(r5, r5_woken_faulter_that_still_cannot_access_queues_again);
 	tcase_add_test(r5, r5_recursion_limit);
 	tcase_add_test(r6, r6_write_needs_every_region_writeable);
 	tcase_add_test(r6, r6_rom_stays_read_only_when_attached_writeable);

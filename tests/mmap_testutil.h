@@ -78,7 +78,7 @@ mt_setup_cfg(mt_t *t, const mt_cfg_t *c)
 	ck_assert_ok(rme_model_create(&mc, &t->model));
 	rme_counting_init(&t->heap, NULL);
 	rme_prims_model_init(&t->pm, t->model, &t->heap.iface);
-	rme_quota(t->model, &t->before_setup);
+	tu_quota_held(t->model, &t->before_setup);
 
 	rme_mmap_config_init(&cfg);
 	cfg.area_base = c->base ? c->base : MT_BASE;
@@ -89,7 +89,7 @@ mt_setup_cfg(mt_t *t, const mt_cfg_t *c)
 		cfg.map_count_max = c->map_count_max;
 	err = rme_mmap_create(&t->pm.prims, &cfg, &t->mm, &why);
 	ck_assert_msg(err == RME_OK, "set-up: %s: %s", rme_err_name(err), why.message);
-	rme_quota(t->model, &t->after_setup);
+	tu_quota_held(t->model, &t->after_setup);
 }
 
 static inline void
@@ -104,7 +104,7 @@ mt_quota_is(const mt_t *t, const rme_quota_t *want)
 {
 	rme_quota_t q;
 
-	rme_quota(t->model, &q);
+	tu_quota_held(t->model, &q);
 	ck_assert_uint_eq(q.ram_used, want->ram_used);
 	ck_assert_uint_eq(q.cap_used, want->cap_used);
 }

@@ -73,6 +73,23 @@ tu_attach_any(rme_model_t *m, rme_cap_t rm, rme_cap_t ds, uint64_t size, int wri
 	return r.start;
 }
 
+/*
+ * The quota that the model's objects hold: what is in use, less what the
+ * PD donated to the RM session. That donation stays with the session when
+ * core frees the session's region maps (as on real Genode), so a test that
+ * wants "everything is back" compares this.
+ */
+static inline void
+tu_quota_held(const rme_model_t *m, rme_quota_t *q)
+{
+	rme_model_stats_t s;
+
+	rme_quota(m, q);
+	rme_model_stats(m, &s);
+	q->ram_used -= s.rm_session_ram;
+	q->cap_used -= s.rm_session_caps;
+}
+
 static inline void
 tu_check(const rme_model_t *m)
 {

@@ -265,6 +265,12 @@ typedef struct rme_model_stats {
 	 * this can stay above its start value when everything was given back.
 	 */
 	uint64_t layout_md_ram, layout_md_caps;
+	/*
+	 * PD quota donated to the RM session that the first rme_rm_create
+	 * opened: it stays there, whatever core frees inside the session, until
+	 * the session closes (rme_model_teardown).
+	 */
+	uint64_t rm_session_ram, rm_session_caps;
 } rme_model_stats_t;
 
 RME_EXPORT void rme_model_stats(const rme_model_t *model, rme_model_stats_t *out);

@@ -29,6 +29,8 @@ typedef struct rme_replay_step {
 	const uint64_t *slots;       /* every slot's value after the operation */
 	rme_model_t *model;
 	struct rme_mmap *mmap;       /* the mmap layer, NULL without an mmap-area */
+	size_t index;                /* the operation's index in the trace */
+	const rme_quota_t *start_quota; /* in use when the first operation ran */
 } rme_replay_step_t;
 
 typedef struct rme_replay_options {

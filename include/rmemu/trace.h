@@ -338,6 +338,22 @@ RME_EXPORT void rme_trace_print(const rme_trace_t *trace, int use_actual,
                                 rme_trace_write_fn write, void *ctx);
 
 /*
+ * A comment for operation index (0-based), or NULL for none; it must not
+ * contain a newline.
+ */
+typedef const char *(*rme_trace_note_fn)(void *ctx, size_t index);
+
+/*
+ * rme_trace_print, with the comment note returns for an operation after it
+ * ("  # " and the text), as the rmemu_replay component annotates what it
+ * measured ("# measured: ram=0x... caps=N") and 'rmemu replay --out' does
+ * the same for the model.
+ */
+RME_EXPORT void rme_trace_print_annotated(const rme_trace_t *trace, int use_actual,
+                                          rme_trace_note_fn note, void *note_ctx,
+                                          rme_trace_write_fn write, void *ctx);
+
+/*
  * Format one result as the printer does ("0x1000", "error OUT_OF_RAM",
  * "unhandled sub READ 0x1000"; "no result" for NONE) into buf, for messages
  * like "expected X, got Y". op is the operation the result belongs to: a

@@ -240,6 +240,41 @@ line_skipped(const struct side *s, size_t n)
 	return memmem(p, (size_t)(end - p), "# skipped", 9) != NULL;
 }
 
+/*
+ * The quota change noted on source line n ("# measured: ram=0x... caps=N",
+ * by the component on Genode and by 'rmemu replay --out' on the model);
+ * 0 if the line has none.
+ */
+static int
+line_measured(const struct side *s, size_t n, long long *ram, long long *caps)
+{
+	const char *p, *end, *m;
+	char buf[96];
+	size_t len;
+	int neg = 0;
+	unsigned long long r;
+
+	if (n < 1 || n > s->nlines)
+		return 0;
+	p = s->line_start[n];
+	end = memchr(p, '\n', (size_t)(s->text + s->len - p));
+	if (!end)
+		end = s->text + s->len;
+	m = memmem(p, (size_t)(end - p), "# measured: ram=", 16);
+	if (!m)
+		return 0;
+	m += 16;
+	len = (size_t)(end - m) < sizeof(buf) - 1 ? (size_t)(end - m) : sizeof(buf) - 1;
+	memcpy(buf, m, len);
+	buf[len] = '\0';
+	if (buf[0] == '-')
+		neg = 1;
+	if (sscanf(buf + neg, "0x%llx caps=%lld", &r, caps) != 2)
+		return 0;
+	*ram = neg ? -(long long)r : (long long)r;
+	return 1;
+}
+
 /* An operation with its result and line number cleared, for comparing operands. */
 static rme_trace_op_t
 operands(const rme_trace_op_t *op)
@@ -312,7 +347,7 @@ bind(struct side *s, const rme_trace_op_t *op)
 }
 
 struct diff_stats {
-	size_t compared, differences, skipped, by_shape, loose;
+	size_t compared, differences, skipped, by_shape, loose, quotas;
 	size_t shown, max_shown;
 };
 
@@ -359,7 +394,9 @@ diff_usage(FILE *out)
 	      "Addresses that env placed (an attach into env without at=, and attaches at\n"
 	      "addresses relative to such a one) are compared by shape: both sides must have\n"
 	      "an address; everything else must be identical. Operations that the Genode\n"
-	      "component marked \"# skipped\" are not compared.\n"
+	      "component marked \"# skipped\" are not compared. Where both lines note\n"
+	      "\"# measured: ram=... caps=...\" (the quota changed since the start), the\n"
+	      "changes must be equal.\n"
 	      "\n"
 	      "  -n, --max N  show at most N differences (default 10)\n"
 	      "  -q, --quiet  print only the summary\n"
@@ -377,7 +414,7 @@ cmd_diff(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct diff_stats st = { 0, 0, 0, 0, 0, 0, 10 };
+	struct diff_stats st = { 0, 0, 0, 0, 0, 0, 0, 10 };
 	struct side a, b;
 	size_t na, nb, n;
 	char why[256];
@@ -474,6 +511,21 @@ cmd_diff(int argc, char **argv)
 				report(&st, &a, &b, oa, ob, msg);
 			}
 		}
+		{
+			long long ram_a, caps_a, ram_b, caps_b;
+
+			if (line_measured(&a, oa->line, &ram_a, &caps_a) &&
+			    line_measured(&b, ob->line, &ram_b, &caps_b)) {
+				st.quotas++;
+				if (ram_a != ram_b || caps_a != caps_b) {
+					snprintf(msg, sizeof(msg), "the quota changed differently since the start: "
+					         "A by RAM %s0x%llx and %lld caps, B by RAM %s0x%llx and %lld caps",
+					         ram_a < 0 ? "-" : "", (unsigned long long)llabs(ram_a), caps_a,
+					         ram_b < 0 ? "-" : "", (unsigned long long)llabs(ram_b), caps_b);
+					report(&st, &a, &b, oa, ob, msg);
+				}
+			}
+		}
 		bind(&a, oa);
 		bind(&b, ob);
 	}
@@ -486,6 +538,8 @@ cmd_diff(int argc, char **argv)
 		printf("... and %zu more\n", st.differences - st.shown);
 	printf("%zu operations compared, %zu differences, %zu skipped, %zu placed by env (compared by shape)",
 	       st.compared, st.differences, st.skipped, st.by_shape);
+	if (st.quotas)
+		printf(", %zu quota measurements compared", st.quotas);
 	if (st.loose)
 		printf(", %zu faults named on one side only", st.loose);
 	printf("\n");

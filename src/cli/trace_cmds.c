@@ -91,6 +91,46 @@ print_progress(void *ctx, size_t done, size_t total)
 	ui->progress_shown = 1;
 }
 
+/*
+ * What the model's quota changed by since the first operation, noted at
+ * every expect-quota and expect-leak-free as the rmemu_replay component
+ * notes what it measured on Genode, so that 'rmemu diff' compares both.
+ * Chains to the Linux comparison when that is on.
+ */
+struct quota_notes {
+	char (*note)[48];               /* per operation; "" for none */
+	size_t count;
+	struct linux_diff *linux_diff;  /* or NULL */
+};
+
+static int
+quota_notes_observe(void *ctx, const rme_replay_step_t *step, char *msg, size_t msglen)
+{
+	struct quota_notes *qn = ctx;
+	rme_trace_op_kind_t kind = step->op->kind;
+
+	if ((kind == RME_TRACE_OP_EXPECT_QUOTA || kind == RME_TRACE_OP_EXPECT_LEAK_FREE) &&
+	    step->index < qn->count) {
+		rme_quota_t q;
+		long long ram, caps;
+
+		rme_quota(step->model, &q);
+		ram = (long long)(q.ram_used - step->start_quota->ram_used);
+		caps = (long long)(q.cap_used - step->start_quota->cap_used);
+		snprintf(qn->note[step->index], sizeof(qn->note[0]), "measured: ram=%s0x%llx caps=%lld",
+		         ram < 0 ? "-" : "", (unsigned long long)(ram < 0 ? -ram : ram), caps);
+	}
+	return qn->linux_diff ? linux_diff_observe(qn->linux_diff, step, msg, msglen) : 0;
+}
+
+static const char *
+quota_note(void *ctx, size_t index)
+{
+	struct quota_notes *qn = ctx;
+
+	return index < qn->count && qn->note[index][0] ? qn->note[index] : NULL;
+}
+
 static void
 replay_usage(FILE *out)
 {
@@ -132,6 +172,7 @@ cmd_replay(int argc, char **argv)
 	const char *out_path = NULL;
 	int quiet = 0, against_linux = 0, status = EXIT_OK, c;
 	struct linux_diff ld;
+	struct quota_notes qn = { NULL, 0, NULL };
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:ktclqh", longopts, NULL)) != -1) {
@@ -176,6 +217,18 @@ cmd_replay(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &ui.start);
 		opt.progress = print_progress;
 		opt.progress_ctx = &ui;
+		if (out_path) {
+			qn.count = rme_trace_op_count(t.trace);
+			qn.note = calloc(qn.count ? qn.count : 1, sizeof(*qn.note));
+			if (!qn.note) {
+				fprintf(stderr, "rmemu replay: out of memory\n");
+				rme_trace_free(t.trace);
+				return EXIT_USAGE;
+			}
+			qn.linux_diff = against_linux ? &ld : NULL;
+			opt.observe = quota_notes_observe;
+			opt.observe_ctx = &qn;
+		}
 		err = rme_replay(t.trace, &opt, &rep, print_divergence, &ui);
 		if (ui.progress_shown)
 			fputs("\r\033[K", stderr);
@@ -193,6 +246,8 @@ cmd_replay(int argc, char **argv)
 			if (err != RME_ERR_UNSUPPORTED && err != RME_ERR_INVALID_ARGUMENT)
 				fprintf(stderr, "%s: replay failed: %s\n", t.path, rme_err_str(err));
 			rme_trace_free(t.trace);
+			free(qn.note);
+			qn.note = NULL;
 			status = EXIT_USAGE;
 			continue;
 		}
@@ -202,7 +257,7 @@ cmd_replay(int argc, char **argv)
 				perror(out_path);
 				status = EXIT_USAGE;
 			} else {
-				rme_trace_print(t.trace, 1, cli_write_file, f);
+				rme_trace_print_annotated(t.trace, 1, quota_note, &qn, cli_write_file, f);
 				if (f != stdout && fclose(f) != 0) {
 					perror(out_path);
 					status = EXIT_USAGE;
@@ -222,6 +277,8 @@ cmd_replay(int argc, char **argv)
 		if ((rep.divergences || (rep.torn_down && !rep.leak_free)) && status == EXIT_OK)
 			status = EXIT_DIVERGED;
 		rme_trace_free(t.trace);
+		free(qn.note);
+		qn.note = NULL;
 	}
 	return status;
 }
