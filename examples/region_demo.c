@@ -127,7 +127,10 @@ main(void)
 	(void)rme_detach(model, rme_env(model), base.start);
 	(void)rme_rm_destroy(model, sub);
 	(void)rme_ram_free(model, ds);
-	show_quota("after tearing down");
+	/* the region maps went back to the RM session, which keeps the PD's donation */
+	show_quota("after destroying it all");
+	rme_model_teardown(model);   /* closes the RM session */
+	show_quota("after closing the RM session");
 	rme_model_destroy(model);
 	return 0;
 }
