@@ -225,19 +225,28 @@ op_text(const struct side *s, size_t n, char *buf, size_t size)
 	return buf;
 }
 
+/* Where mark starts on source line n (its end in *end), or NULL. */
+static const char *
+line_find(const struct side *s, size_t n, const char *mark, const char **end)
+{
+	const char *p;
+
+	if (n < 1 || n > s->nlines)
+		return NULL;
+	p = s->line_start[n];
+	*end = memchr(p, '\n', (size_t)(s->text + s->len - p));
+	if (!*end)
+		*end = s->text + s->len;
+	return memmem(p, (size_t)(*end - p), mark, strlen(mark));
+}
+
 /* Whether source line n carries the component's "# skipped" mark. */
 static int
 line_skipped(const struct side *s, size_t n)
 {
-	const char *p, *end;
+	const char *end;
 
-	if (n < 1 || n > s->nlines)
-		return 0;
-	p = s->line_start[n];
-	end = memchr(p, '\n', (size_t)(s->text + s->len - p));
-	if (!end)
-		end = s->text + s->len;
-	return memmem(p, (size_t)(end - p), "# skipped", 9) != NULL;
+	return line_find(s, n, "# skipped", &end) != NULL;
 }
 
 /*
@@ -248,27 +257,21 @@ line_skipped(const struct side *s, size_t n)
 static int
 line_measured(const struct side *s, size_t n, long long *ram, long long *caps)
 {
-	const char *p, *end, *m;
+	static const char mark[] = "# measured: ram=";
+	const char *m, *end;
 	char buf[96];
 	size_t len;
-	int neg = 0;
+	int neg;
 	unsigned long long r;
 
-	if (n < 1 || n > s->nlines)
-		return 0;
-	p = s->line_start[n];
-	end = memchr(p, '\n', (size_t)(s->text + s->len - p));
-	if (!end)
-		end = s->text + s->len;
-	m = memmem(p, (size_t)(end - p), "# measured: ram=", 16);
+	m = line_find(s, n, mark, &end);
 	if (!m)
 		return 0;
-	m += 16;
+	m += sizeof(mark) - 1;
 	len = (size_t)(end - m) < sizeof(buf) - 1 ? (size_t)(end - m) : sizeof(buf) - 1;
 	memcpy(buf, m, len);
 	buf[len] = '\0';
-	if (buf[0] == '-')
-		neg = 1;
+	neg = buf[0] == '-';
 	if (sscanf(buf + neg, "0x%llx caps=%lld", &r, caps) != 2)
 		return 0;
 	*ram = neg ? -(long long)r : (long long)r;
