@@ -97,9 +97,16 @@ print_progress(void *ctx, size_t done, size_t total)
  * notes what it measured on Genode, so that 'rmemu diff' compares both.
  * Chains to the Linux comparison when that is on.
  */
+struct quota_note {
+	size_t index;                   /* of the operation */
+	long long ram, caps;
+};
+
 struct quota_notes {
-	char (*note)[48];               /* per operation; "" for none */
-	size_t count;
+	struct quota_note *v;           /* in operation order */
+	size_t n, cap, cursor;
+	int incomplete;                 /* no memory for one: notes are left out */
+	char text[64];
 	struct linux_diff *linux_diff;  /* or NULL */
 };
 
@@ -109,26 +116,54 @@ quota_notes_observe(void *ctx, const rme_replay_step_t *step, char *msg, size_t 
 	struct quota_notes *qn = ctx;
 	rme_trace_op_kind_t kind = step->op->kind;
 
-	if ((kind == RME_TRACE_OP_EXPECT_QUOTA || kind == RME_TRACE_OP_EXPECT_LEAK_FREE) &&
-	    step->index < qn->count) {
+	if (kind == RME_TRACE_OP_EXPECT_QUOTA || kind == RME_TRACE_OP_EXPECT_LEAK_FREE) {
 		rme_quota_t q;
-		long long ram, caps;
 
+		if (qn->n == qn->cap) {
+			size_t cap = qn->cap ? 2 * qn->cap : 64;
+			struct quota_note *v = realloc(qn->v, cap * sizeof(*v));
+			if (!v) {
+				qn->incomplete = 1;
+				goto chain;
+			}
+			qn->v = v;
+			qn->cap = cap;
+		}
 		rme_quota(step->model, &q);
-		ram = (long long)(q.ram_used - step->start_quota->ram_used);
-		caps = (long long)(q.cap_used - step->start_quota->cap_used);
-		snprintf(qn->note[step->index], sizeof(qn->note[0]), "measured: ram=%s0x%llx caps=%lld",
-		         ram < 0 ? "-" : "", (unsigned long long)(ram < 0 ? -ram : ram), caps);
+		qn->v[qn->n++] = (struct quota_note){
+			step->index,
+			(long long)(q.ram_used - step->start_quota->ram_used),
+			(long long)(q.cap_used - step->start_quota->cap_used),
+		};
 	}
+chain:
 	return qn->linux_diff ? linux_diff_observe(qn->linux_diff, step, msg, msglen) : 0;
 }
 
+/* The printer asks in operation order, so a cursor finds each note. */
 static const char *
 quota_note(void *ctx, size_t index)
 {
 	struct quota_notes *qn = ctx;
+	const struct quota_note *e;
 
-	return index < qn->count && qn->note[index][0] ? qn->note[index] : NULL;
+	while (qn->cursor < qn->n && qn->v[qn->cursor].index < index)
+		qn->cursor++;
+	if (qn->cursor == qn->n || qn->v[qn->cursor].index != index)
+		return NULL;
+	e = &qn->v[qn->cursor];
+	snprintf(qn->text, sizeof(qn->text), "measured: ram=%s0x%llx caps=%lld",
+	         e->ram < 0 ? "-" : "", (unsigned long long)(e->ram < 0 ? -e->ram : e->ram), e->caps);
+	return qn->text;
+}
+
+static void
+quota_notes_reset(struct quota_notes *qn)
+{
+	free(qn->v);
+	qn->v = NULL;
+	qn->n = qn->cap = qn->cursor = 0;
+	qn->incomplete = 0;
 }
 
 static void
@@ -172,7 +207,7 @@ cmd_replay(int argc, char **argv)
 	const char *out_path = NULL;
 	int quiet = 0, against_linux = 0, status = EXIT_OK, c;
 	struct linux_diff ld;
-	struct quota_notes qn = { NULL, 0, NULL };
+	struct quota_notes qn = { 0 };
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:ktclqh", longopts, NULL)) != -1) {
@@ -218,13 +253,6 @@ cmd_replay(int argc, char **argv)
 		opt.progress = print_progress;
 		opt.progress_ctx = &ui;
 		if (out_path) {
-			qn.count = rme_trace_op_count(t.trace);
-			qn.note = calloc(qn.count ? qn.count : 1, sizeof(*qn.note));
-			if (!qn.note) {
-				fprintf(stderr, "rmemu replay: out of memory\n");
-				rme_trace_free(t.trace);
-				return EXIT_USAGE;
-			}
 			qn.linux_diff = against_linux ? &ld : NULL;
 			opt.observe = quota_notes_observe;
 			opt.observe_ctx = &qn;
@@ -246,8 +274,7 @@ cmd_replay(int argc, char **argv)
 			if (err != RME_ERR_UNSUPPORTED && err != RME_ERR_INVALID_ARGUMENT)
 				fprintf(stderr, "%s: replay failed: %s\n", t.path, rme_err_str(err));
 			rme_trace_free(t.trace);
-			free(qn.note);
-			qn.note = NULL;
+			quota_notes_reset(&qn);
 			status = EXIT_USAGE;
 			continue;
 		}
@@ -257,7 +284,10 @@ cmd_replay(int argc, char **argv)
 				perror(out_path);
 				status = EXIT_USAGE;
 			} else {
-				rme_trace_print_annotated(t.trace, 1, quota_note, &qn, cli_write_file, f);
+				if (qn.incomplete)
+					fprintf(stderr, "%s: out of memory: the quota notes are left out\n", t.path);
+				rme_trace_print_annotated(t.trace, 1, qn.incomplete ? NULL : quota_note, &qn,
+				                          cli_write_file, f);
 				if (f != stdout && fclose(f) != 0) {
 					perror(out_path);
 					status = EXIT_USAGE;
@@ -277,8 +307,7 @@ cmd_replay(int argc, char **argv)
 		if ((rep.divergences || (rep.torn_down && !rep.leak_free)) && status == EXIT_OK)
 			status = EXIT_DIVERGED;
 		rme_trace_free(t.trace);
-		free(qn.note);
-		qn.note = NULL;
+		quota_notes_reset(&qn);
 	}
 	return status;
 }
