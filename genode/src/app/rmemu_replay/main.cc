@@ -540,27 +540,29 @@ struct Rmemu_replay::Main : Noncopyable
 	 * of Genode's quota, so what the heap takes or gives back while the
 	 * layer allocates is measured here and left out of the trace's figures.
 	 */
+	/* run fn, and count what it did to the PD's quota as the component's own */
+	void _as_own_cost(auto const &fn)
+	{
+		size_t r0, c0, r1, c1;
+		_quota_now(r0, c0);
+		fn();
+		_quota_now(r1, c1);
+		_own_ram  += r1 - r0;
+		_own_caps += c1 - c0;
+	}
+
 	static void *_p_heap_alloc(void *ctx, size_t size)
 	{
 		Main &m = _main(ctx);
-		size_t r0, c0, r1, c1;
-		m._quota_now(r0, c0);
-		void *p = heap_alloc_cb(&m._heap, size);
-		m._quota_now(r1, c1);
-		m._own_ram  += r1 - r0;
-		m._own_caps += c1 - c0;
+		void *p = nullptr;
+		m._as_own_cost([&] { p = heap_alloc_cb(&m._heap, size); });
 		return p;
 	}
 
 	static void _p_heap_free(void *ctx, void *p, size_t size)
 	{
 		Main &m = _main(ctx);
-		size_t r0, c0, r1, c1;
-		m._quota_now(r0, c0);
-		heap_free_cb(&m._heap, p, size);
-		m._quota_now(r1, c1);
-		m._own_ram  += r1 - r0;
-		m._own_caps += c1 - c0;
+		m._as_own_cost([&] { heap_free_cb(&m._heap, p, size); });
 	}
 	static void _p_lock(void *ctx)   { _main(ctx)._mm_mutex.acquire(); }
 	static void _p_unlock(void *ctx) { _main(ctx)._mm_mutex.release(); }
@@ -742,27 +744,17 @@ struct Rmemu_replay::Main : Noncopyable
 			}
 		}
 
-		if (!_accessor) {
-			size_t r0, c0, r1, c1;
-			_quota_now(r0, c0);
-			_accessor = new (_heap) Accessor(_env, _done_handler, _accessor_id++);
-			_accessor->start();
-			_quota_now(r1, c1);
-			_own_ram  += r1 - r0;
-			_own_caps += c1 - c0;
-		}
+		if (!_accessor)
+			_as_own_cost([&] {
+				_accessor = new (_heap) Accessor(_env, _done_handler, _accessor_id++);
+				_accessor->start(); });
 		_accessor->issue(kind, (addr_t)a, (uint8_t)op.u.access.byte);
 		_waiting = true;
 		if (_reflect_faults) {
-			if (!_timer.constructed()) {
-				size_t r0, c0, r1, c1;
-				_quota_now(r0, c0);
-				_timer.construct(_env);
-				_timer->sigh(_timeout_handler);
-				_quota_now(r1, c1);
-				_own_ram  += r1 - r0;
-				_own_caps += c1 - c0;
-			}
+			if (!_timer.constructed())
+				_as_own_cost([&] {
+					_timer.construct(_env);
+					_timer->sigh(_timeout_handler); });
 			_deadline_us = _timer->elapsed_us() + _timeout_us;
 			_timer->trigger_once(_timeout_us);
 		}
