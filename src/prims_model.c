@@ -1,12 +1,12 @@
 /*
  * prims_model.c: the Genode primitives of rmemu/genode_prims.h on rmemu's
- * model, through the model's public API only. Capabilities pass through
- * unchanged; RME_PRIM_LOCAL_RM becomes the model's address space, env.
+ * model (rmemu/prims_model.h), through the model's public API only.
+ * Capabilities pass through unchanged; RME_PRIM_LOCAL_RM becomes the
+ * model's address space, env.
  */
 #include <string.h>
 
-#include <rmemu/genode_prims.h>
-#include <rmemu/model.h>
+#include <rmemu/prims_model.h>
 
 static rme_prims_model_t *
 pm_of(void *ctx)

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <rmemu/genode_prims.h>
 #include <rmemu/mmap.h>
+#include <rmemu/prims_model.h>
 
 #include "replay_libc.h"
 

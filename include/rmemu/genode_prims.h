@@ -3,8 +3,8 @@
  * runs on, as a table of C function pointers.
  *
  * The layer (rmemu/mmap.h) never calls Genode or the model directly; it
- * calls these. rmemu implements them on its model (rme_prims_model_init
- * below); a Genode component implements them with the real API:
+ * calls these. rmemu implements them on its model (rmemu/prims_model.h);
+ * a Genode component implements them with the real API:
  *
  *   ram_alloc / ram_free      Pd_session::alloc_ram / free_ram
  *   ds_zero                   memset through a temporary Env::rm() attachment
@@ -90,24 +90,6 @@ typedef struct rme_genode_prims {
 	void (*lock)(void *ctx);
 	void (*unlock)(void *ctx);
 } rme_genode_prims_t;
-
-/* ---- The primitives on rmemu's model ------------------------------------- */
-
-typedef struct rme_model rme_model_t;
-
-/*
- * The model's implementation: pass &pm->prims to the layer. heap is the
- * layer's metadata heap (NULL: malloc), e.g. a counting allocator to watch
- * or fail it. pm must outlive every user of pm->prims.
- */
-typedef struct rme_prims_model {
-	rme_genode_prims_t prims;
-	rme_model_t *model;
-	const rme_allocator_t *heap;
-} rme_prims_model_t;
-
-RME_EXPORT void rme_prims_model_init(rme_prims_model_t *pm, rme_model_t *model,
-                                     const rme_allocator_t *heap);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
 #include <rmemu/trace.h>
 #include <rmemu/mmap.h>
 #include <rmemu/genode_prims.h>
+#include <rmemu/prims_model.h>
 
 #define RMEMU_VERSION_STRING "0.1.0"
 
