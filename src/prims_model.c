@@ -153,3 +153,119 @@ rme_prims_model_init(rme_prims_model_t *pm, rme_model_t *model, const rme_alloca
 		.unlock = pm_lock,
 	};
 }
+
+/* ---- The executor's Genode-level operations on the model -------------------- */
+
+/*
+ * Here ctx is the model itself, and capabilities are the trace's slot
+ * values unchanged: 0 is an invalid capability (a failed allocation), not
+ * env as it is for the primitives above.
+ */
+
+static rme_err_t
+ex_ram_alloc(void *ctx, uint64_t size, rme_prim_cap_t *ds)
+{
+	return rme_ram_alloc(ctx, size, ds);
+}
+
+static rme_err_t
+ex_ram_free(void *ctx, rme_prim_cap_t ds)
+{
+	return rme_ram_free(ctx, ds);
+}
+
+static rme_err_t
+ex_rom(void *ctx, uint64_t size, rme_prim_cap_t *ds)
+{
+	return rme_rom_create(ctx, NULL, size, ds);
+}
+
+static rme_err_t
+ex_rm_create(void *ctx, uint64_t size, rme_prim_cap_t *rm)
+{
+	return rme_rm_create(ctx, size, rm);
+}
+
+static rme_err_t
+ex_rm_destroy(void *ctx, rme_prim_cap_t rm)
+{
+	return rme_rm_destroy(ctx, rm);
+}
+
+static rme_prim_cap_t
+ex_rm_dataspace(void *ctx, rme_prim_cap_t rm)
+{
+	return rme_rm_dataspace(ctx, rm);
+}
+
+static rme_err_t
+ex_attach(void *ctx, rme_prim_cap_t rm, rme_prim_cap_t ds, const rme_prim_attr_t *attr,
+          uint64_t *at)
+{
+	rme_attr_t a = {
+		.size = attr->size,
+		.offset = attr->offset,
+		.use_at = attr->use_at,
+		.at = attr->at,
+		.executable = attr->executable,
+		.writeable = attr->writeable,
+	};
+	rme_range_t range;
+	rme_err_t err = rme_attach(ctx, rm, ds, &a, &range);
+
+	*at = range.start;
+	return err;
+}
+
+static rme_err_t
+ex_detach(void *ctx, rme_prim_cap_t rm, uint64_t at)
+{
+	return rme_detach(ctx, rm, at);
+}
+
+static rme_err_t
+ex_fault_handler(void *ctx, rme_prim_cap_t rm)
+{
+	return rme_fault_handler(ctx, rm);
+}
+
+static rme_err_t
+ex_fault(void *ctx, rme_prim_cap_t rm, rme_fault_t *out)
+{
+	return rme_rm_fault(ctx, rm, out);
+}
+
+/* The model completes every access at once: *status stays DONE. */
+static rme_err_t
+ex_access(void *ctx, rme_fault_type_t type, uint64_t addr, uint8_t byte, rme_access_t *out,
+          rme_executor_status_t *status)
+{
+	(void)status;
+	switch (type) {
+	case RME_FAULT_WRITE:
+		return rme_write(ctx, addr, byte, out);
+	case RME_FAULT_EXEC:
+		return rme_exec(ctx, addr, out);
+	default:
+		return rme_read(ctx, addr, out);
+	}
+}
+
+void
+rme_executor_genode_model(rme_executor_genode_t *g, rme_model_t *model)
+{
+	*g = (rme_executor_genode_t){
+		.ctx = model,
+		.ram_alloc = ex_ram_alloc,
+		.ram_free = ex_ram_free,
+		.rom = ex_rom,
+		.rm_create = ex_rm_create,
+		.rm_destroy = ex_rm_destroy,
+		.rm_dataspace = ex_rm_dataspace,
+		.attach = ex_attach,
+		.detach = ex_detach,
+		.fault_handler = ex_fault_handler,
+		.fault = ex_fault,
+		.access = ex_access,
+	};
+}

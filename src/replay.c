@@ -1,21 +1,28 @@
 /*
- * replay.c: executes a parsed trace against a fresh model, fills in every
- * operation's actual result and compares it with what the trace expects.
+ * replay.c: replays a parsed trace against a fresh model: sets the model
+ * (and the mmap layer) up as the directives say, runs every operation
+ * through the executor (rmemu/executor.h) on the model's Genode-level
+ * operations, judges the checks, compares each actual result with what
+ * the trace expects, and tears down.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include <rmemu/executor.h>
+#include <rmemu/prims_model.h>
 #include <rmemu/replay.h>
 
-#include "replay_libc.h"
+#include "replay_mmap.h"
 
 struct replay {
 	rme_trace_t *trace;
 	const rme_replay_options_t *opt;
 	rme_model_t *model;
-	struct replay_libc *libc;       /* the mmap layer, if the trace uses one */
+	struct replay_mmap *mm;         /* the mmap layer, if the trace uses one */
 	uint64_t *slots;                /* each slot's value: a capability or an address */
 	size_t nslots;
+	rme_executor_genode_t genode;   /* the model's Genode-level operations */
+	rme_executor_t exec;
 	rme_quota_t start_quota;        /* in use when the first operation ran */
 	rme_model_stats_t start_stats;
 	rme_replay_report_t *report;
@@ -28,66 +35,6 @@ say(struct replay *r, size_t line, const char *msg)
 {
 	if (r->diag)
 		r->diag(r->diag_ctx, line, msg);
-}
-
-static uint64_t
-addr_of(const struct replay *r, const rme_trace_addr_t *a)
-{
-	return rme_trace_addr_eval(a, r->slots);
-}
-
-/* The slot that names a region map, so that a fault can say where it went; -1 if none. */
-static int
-slot_of_rm(const struct replay *r, rme_cap_t rm)
-{
-	for (size_t i = 0; i < r->nslots; i++)
-		if (r->slots[i] == rm &&
-		    rme_trace_slot_kind(r->trace, (int)i) == RME_TRACE_SLOT_REGION_MAP)
-			return (int)i;
-	return -1;
-}
-
-static void
-set_error(rme_trace_result_t *res, rme_err_t err)
-{
-	res->kind = RME_TRACE_RESULT_ERROR;
-	res->error = err;
-}
-
-/* The result of an access: a byte or ok, or a fault where it was reflected. */
-static void
-access_result(const struct replay *r, const rme_access_t *a, rme_trace_op_kind_t op,
-              rme_trace_result_t *res)
-{
-	int slot;
-
-	switch (a->outcome) {
-	case RME_ACCESS_DONE:
-		if (op == RME_TRACE_OP_READ) {
-			res->kind = RME_TRACE_RESULT_VALUE;
-			res->value = a->byte;
-		} else {
-			res->kind = RME_TRACE_RESULT_OK;
-		}
-		return;
-	case RME_ACCESS_FAULT:
-	case RME_ACCESS_UNHANDLED:
-	case RME_ACCESS_TOO_DEEP:
-		/* core gives up on too deep a nesting without reflecting: unhandled */
-		slot = slot_of_rm(r, a->rm);
-		if (slot < 0) {
-			/* a region map the trace has no name for (a layout area) */
-			res->kind = a->outcome == RME_ACCESS_FAULT ? RME_TRACE_RESULT_FAULT_ANY
-			                                           : RME_TRACE_RESULT_UNHANDLED_ANY;
-			return;
-		}
-		res->kind = a->outcome == RME_ACCESS_FAULT ? RME_TRACE_RESULT_FAULT
-		                                           : RME_TRACE_RESULT_UNHANDLED;
-		res->rm_slot = slot;
-		res->fault_type = a->fault.type;
-		res->addr = a->fault.addr;
-		return;
-	}
 }
 
 /* Everything the trace took since it started is back. */
@@ -125,7 +72,7 @@ leak_free(struct replay *r, const rme_quota_t *q0, const rme_model_stats_t *s0,
 		         (long long)(s.regions - s0->regions));
 		return 0;
 	}
-	if (r->libc && !replay_libc_leak_free(r->libc, msg, msglen))
+	if (r->mm && !replay_mmap_leak_free(r->mm, msg, msglen))
 		return 0;
 	return 1;
 }
@@ -150,6 +97,27 @@ expect_quota_holds(const struct replay *r, const rme_trace_quota_t *e, char *msg
 	return 1;
 }
 
+/* A check (expect-...): whether it holds, else 0 with a message in msg. */
+static int
+check_holds(struct replay *r, const rme_trace_op_t *op, char *msg, size_t msglen)
+{
+	uint64_t n;
+
+	switch (op->kind) {
+	case RME_TRACE_OP_EXPECT_QUOTA:
+		return expect_quota_holds(r, &op->u.expect_quota, msg, msglen);
+	case RME_TRACE_OP_EXPECT_LEAK_FREE:
+		return leak_free(r, &r->start_quota, &r->start_stats, msg, msglen);
+	default:
+		n = r->mm ? replay_mmap_mappings(r->mm) : 0;
+		if (n == op->u.count)
+			return 1;
+		snprintf(msg, msglen, "expected %llu mappings, got %llu",
+		         (unsigned long long)op->u.count, (unsigned long long)n);
+		return 0;
+	}
+}
+
 /*
  * Execute one operation. Returns RME_OK, or UNSUPPORTED / HOST_NO_MEMORY
  * when the replay cannot go on; a check that fails sets *check_failed with
@@ -159,132 +127,12 @@ static rme_err_t
 execute(struct replay *r, const rme_trace_op_t *op, rme_trace_result_t *res,
         int *check_failed, char *msg, size_t msglen)
 {
-	rme_model_t *m = r->model;
-	uint64_t *bind = op->bind_slot >= 0 ? &r->slots[op->bind_slot] : NULL;
-	rme_cap_t cap = 0;
-	rme_access_t acc;
-	rme_err_t err = RME_OK;
+	rme_executor_status_t status;
+	rme_err_t err = rme_executor_run(&r->exec, op, res, &status, msg, msglen);
 
-	memset(res, 0, sizeof(*res));
-	res->kind = RME_TRACE_RESULT_OK;
-	switch (op->kind) {
-	case RME_TRACE_OP_RAM_ALLOC:
-	case RME_TRACE_OP_ROM:
-	case RME_TRACE_OP_RM_CREATE:
-		if (op->kind == RME_TRACE_OP_RAM_ALLOC)
-			err = rme_ram_alloc(m, op->u.size, &cap);
-		else if (op->kind == RME_TRACE_OP_ROM)
-			err = rme_rom_create(m, NULL, op->u.size, &cap);
-		else
-			err = rme_rm_create(m, op->u.size, &cap);
-		if (err == RME_ERR_HOST_NO_MEMORY)
-			return err;
-		if (err != RME_OK)
-			set_error(res, err);
-		if (bind)
-			*bind = cap;
-		return RME_OK;
-	case RME_TRACE_OP_RAM_FREE:
-		/* like core, the model ignores what is not RAM of this PD (a ROM too) */
-		err = rme_ram_free(m, r->slots[op->u.slot]);
-		return err == RME_ERR_HOST_NO_MEMORY ? err : RME_OK;
-	case RME_TRACE_OP_RM_DESTROY:
-		err = rme_rm_destroy(m, r->slots[op->u.slot]);
-		return err == RME_ERR_HOST_NO_MEMORY ? err : RME_OK;
-	case RME_TRACE_OP_RM_DATASPACE:
-		if (bind)
-			*bind = rme_rm_dataspace(m, r->slots[op->u.slot]);
-		return RME_OK;
-	case RME_TRACE_OP_ATTACH: {
-		rme_attr_t attr = {
-			.size = op->u.attach.has_size ? op->u.attach.size : 0,
-			.offset = op->u.attach.has_offset ? op->u.attach.offset : 0,
-			.use_at = op->u.attach.has_at,
-			.at = op->u.attach.has_at ? addr_of(r, &op->u.attach.at) : 0,
-			.writeable = (op->u.attach.rights & RME_TRACE_RIGHT_W) != 0,
-			.executable = (op->u.attach.rights & RME_TRACE_RIGHT_X) != 0,
-		};
-		rme_range_t range;
-
-		err = rme_attach(m, r->slots[op->u.attach.rm], r->slots[op->u.attach.ds], &attr, &range);
-		if (err == RME_ERR_HOST_NO_MEMORY)
-			return err;
-		if (err != RME_OK) {
-			set_error(res, err);
-		} else {
-			res->kind = RME_TRACE_RESULT_VALUE;
-			res->value = range.start;
-		}
-		if (bind)
-			*bind = err == RME_OK ? range.start : 0;
-		return RME_OK;
-	}
-	case RME_TRACE_OP_DETACH:
-		err = rme_detach(m, r->slots[op->u.detach.rm], addr_of(r, &op->u.detach.addr));
-		return err == RME_ERR_HOST_NO_MEMORY ? err : RME_OK;
-	case RME_TRACE_OP_FAULT_HANDLER:
-		(void)rme_fault_handler(m, r->slots[op->u.slot]);
-		return RME_OK;
-	case RME_TRACE_OP_FAULT: {
-		rme_fault_t f = { RME_FAULT_NONE, 0 };
-
-		(void)rme_rm_fault(m, r->slots[op->u.slot], &f);
-		res->kind = RME_TRACE_RESULT_FAULT_STATE;
-		res->fault_type = f.type;
-		res->addr = f.addr;
-		return RME_OK;
-	}
-	case RME_TRACE_OP_READ:
-	case RME_TRACE_OP_WRITE:
-	case RME_TRACE_OP_EXEC: {
-		uint64_t a = addr_of(r, &op->u.access.addr);
-
-		if (op->kind == RME_TRACE_OP_READ)
-			err = rme_read(m, a, &acc);
-		else if (op->kind == RME_TRACE_OP_WRITE)
-			err = rme_write(m, a, (uint8_t)op->u.access.byte, &acc);
-		else
-			err = rme_exec(m, a, &acc);
-		if (err != RME_OK)
-			return err;
-		access_result(r, &acc, op->kind, res);
-		return RME_OK;
-	}
-	case RME_TRACE_OP_MMAP:
-	case RME_TRACE_OP_MUNMAP:
-	case RME_TRACE_OP_MPROTECT:
-	case RME_TRACE_OP_MREMAP:
-	case RME_TRACE_OP_MADVISE:
-	case RME_TRACE_OP_MSYNC:
-		if (!r->libc) {
-			snprintf(msg, msglen, "%s needs an mmap-area directive", rme_trace_op_name(op->kind));
-			return RME_ERR_UNSUPPORTED;
-		}
-		return replay_libc_execute(r->libc, op, r->slots, res, msg, msglen);
-	case RME_TRACE_OP_EXPECT_QUOTA:
-		res->kind = RME_TRACE_RESULT_NONE;
-		*check_failed = !expect_quota_holds(r, &op->u.expect_quota, msg, msglen);
-		return RME_OK;
-	case RME_TRACE_OP_EXPECT_LEAK_FREE:
-		res->kind = RME_TRACE_RESULT_NONE;
-		*check_failed = !leak_free(r, &r->start_quota, &r->start_stats, msg, msglen);
-		return RME_OK;
-	case RME_TRACE_OP_EXPECT_MAPPINGS: {
-		uint64_t n = r->libc ? replay_libc_mappings(r->libc) : 0;
-
-		res->kind = RME_TRACE_RESULT_NONE;
-		if (n != op->u.count) {
-			snprintf(msg, msglen, "expected %llu mappings, got %llu",
-			         (unsigned long long)op->u.count, (unsigned long long)n);
-			*check_failed = 1;
-		}
-		return RME_OK;
-	}
-	case RME_TRACE_OP_COUNT_:
-		break;
-	}
-	snprintf(msg, msglen, "unknown operation");
-	return RME_ERR_UNSUPPORTED;
+	if (err == RME_OK && status == RME_EXECUTOR_CHECK)
+		*check_failed = !check_holds(r, op, msg, msglen);
+	return err;
 }
 
 /* Set up the model (and the mmap layer) as the trace's directives say. */
@@ -323,7 +171,7 @@ set_up(struct replay *r, char *msg, size_t msglen)
 		return err;
 	r->slots[RME_TRACE_SLOT_ENV] = rme_env(r->model);
 	if (d->has_mmap_area) {
-		err = replay_libc_create(r->model, d, r->opt->allocator, &r->libc,
+		err = replay_mmap_create(r->model, d, r->opt->allocator, &r->mm,
 		                         &r->slots[RME_TRACE_SLOT_MMAP_AREA], msg, msglen);
 		if (err != RME_OK)
 			return err;
@@ -332,6 +180,9 @@ set_up(struct replay *r, char *msg, size_t msglen)
 		         d->has_policy ? "policy" : "map-count-max");
 		return RME_ERR_INVALID_ARGUMENT;
 	}
+	rme_executor_genode_model(&r->genode, r->model);
+	rme_executor_init(&r->exec, r->trace, r->slots, &r->genode,
+	                  r->mm ? replay_mmap_instance(r->mm) : NULL);
 	return RME_OK;
 }
 
@@ -343,9 +194,10 @@ tear_down(struct replay *r)
 	rme_replay_report_t *rep = r->report;
 
 	/* the mmap layer first: it gives back its area, which the model then no longer holds */
-	if (r->libc) {
-		replay_libc_destroy(r->libc);
-		r->libc = NULL;
+	if (r->mm) {
+		replay_mmap_destroy(r->mm);
+		r->mm = NULL;
+		r->exec.mmap = NULL;
 	}
 	rme_model_teardown(r->model);
 	rep->torn_down = 1;
@@ -420,7 +272,7 @@ rme_replay(rme_trace_t *trace, const rme_replay_options_t *options,
 		if (r.opt->observe) {
 			rme_replay_step_t step = {
 				.trace = trace, .op = op, .actual = actual, .slots = r.slots,
-				.model = r.model, .mmap = r.libc ? replay_libc_instance(r.libc) : NULL,
+				.model = r.model, .mmap = r.mm ? replay_mmap_instance(r.mm) : NULL,
 				.index = i, .start_quota = &r.start_quota,
 			};
 			msg[0] = 0;
@@ -432,7 +284,7 @@ rme_replay(rme_trace_t *trace, const rme_replay_options_t *options,
 		if (r.opt->check) {
 			char why[256];
 			if (rme_model_check(r.model, why, sizeof(why)) != RME_OK ||
-			    (r.libc && !replay_libc_check(r.libc, why, sizeof(why)))) {
+			    (r.mm && !replay_mmap_check(r.mm, why, sizeof(why)))) {
 				snprintf(msg, sizeof(msg), "invariant violated: %s", why);
 				say(&r, op->line, msg);
 				diverged = 1;
@@ -456,8 +308,8 @@ rme_replay(rme_trace_t *trace, const rme_replay_options_t *options,
 		tear_down(&r);
 	err = RME_OK;
 out:
-	if (r.libc)
-		replay_libc_destroy(r.libc);
+	if (r.mm)
+		replay_mmap_destroy(r.mm);
 	rme_model_destroy(r.model);
 	alloc->free(alloc->ctx, r.slots, r.nslots * sizeof(*r.slots));
 	return err;

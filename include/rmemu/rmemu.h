@@ -9,6 +9,7 @@
 #include <rmemu/model.h>
 #include <rmemu/replay.h>
 #include <rmemu/trace.h>
+#include <rmemu/executor.h>
 #include <rmemu/mmap.h>
 #include <rmemu/genode_prims.h>
 #include <rmemu/prims_model.h>

@@ -17,6 +17,10 @@
  * the place was free; a mapping Linux moved elsewhere is moved to where the
  * model put it. Differences that are intended (the area is full, a file
  * mapping is anonymous memory) are counted apart from real ones.
+ *
+ * What an operation asks for comes from the executor's decoding
+ * (rme_executor_decode), the same that fed the model, so the trace is read
+ * in one place only; here it is only translated to this host's constants.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -231,27 +235,49 @@ out:
 	return differ;
 }
 
+/*
+ * The executor decodes an operation into rmemu/mmap.h's constants, which
+ * carry Linux's x86-64 values; this host's own may differ elsewhere.
+ */
 static int
-prot_of(unsigned rights)
+host_prot(int prot)
 {
-	return ((rights & RME_TRACE_RIGHT_R) ? PROT_READ : 0) |
-	       ((rights & RME_TRACE_RIGHT_W) ? PROT_WRITE : 0) |
-	       ((rights & RME_TRACE_RIGHT_X) ? PROT_EXEC : 0);
+	return ((prot & RME_PROT_READ) ? PROT_READ : 0) |
+	       ((prot & RME_PROT_WRITE) ? PROT_WRITE : 0) |
+	       ((prot & RME_PROT_EXEC) ? PROT_EXEC : 0);
 }
 
-/* Linux's flags; a file mapping becomes anonymous memory, as the layer serves it. */
+/* Linux's mmap flags; a file mapping becomes anonymous memory, as the layer serves it. */
 static int
-flags_of(unsigned f, int file)
+host_map_flags(int f, int file)
 {
-	return ((f & RME_TRACE_MAP_PRIVATE) ? MAP_PRIVATE : 0) |
-	       ((f & RME_TRACE_MAP_SHARED) ? MAP_SHARED : 0) |
-	       ((f & RME_TRACE_MAP_ANON) || file ? MAP_ANONYMOUS : 0) |
-	       ((f & RME_TRACE_MAP_FIXED) ? MAP_FIXED : 0) |
-	       ((f & RME_TRACE_MAP_NOREPLACE) ? MAP_FIXED_NOREPLACE : 0) |
-	       ((f & RME_TRACE_MAP_NORESERVE) ? MAP_NORESERVE : 0) |
-	       ((f & RME_TRACE_MAP_POPULATE) ? MAP_POPULATE : 0) |
-	       ((f & RME_TRACE_MAP_STACK) ? MAP_STACK : 0) |
-	       ((f & RME_TRACE_MAP_GROWSDOWN) ? MAP_GROWSDOWN : 0);
+	return ((f & RME_MAP_PRIVATE) ? MAP_PRIVATE : 0) |
+	       ((f & RME_MAP_SHARED) ? MAP_SHARED : 0) |
+	       ((f & RME_MAP_ANONYMOUS) || file ? MAP_ANONYMOUS : 0) |
+	       ((f & RME_MAP_FIXED) ? MAP_FIXED : 0) |
+	       ((f & RME_MAP_FIXED_NOREPLACE) ? MAP_FIXED_NOREPLACE : 0) |
+	       ((f & RME_MAP_NORESERVE) ? MAP_NORESERVE : 0) |
+	       ((f & RME_MAP_POPULATE) ? MAP_POPULATE : 0) |
+	       ((f & RME_MAP_STACK) ? MAP_STACK : 0) |
+	       ((f & RME_MAP_GROWSDOWN) ? MAP_GROWSDOWN : 0);
+}
+
+static int
+host_mremap_flags(int f)
+{
+	return ((f & RME_MREMAP_MAYMOVE) ? MREMAP_MAYMOVE : 0) |
+	       ((f & RME_MREMAP_FIXED) ? MREMAP_FIXED : 0);
+}
+
+static int
+host_advice(int advice)
+{
+	switch (advice) {
+	case RME_MADV_DONTNEED: return MADV_DONTNEED;
+	case RME_MADV_FREE: return MADV_FREE;
+	case RME_MADV_WILLNEED: return MADV_WILLNEED;
+	default: return MADV_NORMAL;
+	}
 }
 
 /* The model's result as errno 0 (success) or an errno name. */
@@ -278,12 +304,12 @@ compare_outcome(const rme_trace_result_t *actual, int failed, int e, char *msg, 
 }
 
 static int
-diff_mmap(struct linux_diff *ld, const rme_replay_step_t *step, char *msg, size_t msglen)
+diff_mmap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_executor_call_t *c,
+          char *msg, size_t msglen)
 {
-	const rme_trace_op_t *op = step->op;
-	uint64_t addr = rme_trace_addr_eval(&op->u.mmap.addr, step->slots), len = op->u.mmap.len;
-	int fixed = (op->u.mmap.flags & (RME_TRACE_MAP_FIXED | RME_TRACE_MAP_NOREPLACE)) != 0;
-	int prot = prot_of(op->u.mmap.prot), flags = flags_of(op->u.mmap.flags, op->u.mmap.has_fd);
+	uint64_t addr = c->addr, len = c->len;
+	int fixed = (c->flags & (RME_MAP_FIXED | RME_MAP_FIXED_NOREPLACE)) != 0;
+	int prot = host_prot(c->prot), flags = host_map_flags(c->flags, c->fd >= 0);
 	int model_ok = step->actual->kind == RME_TRACE_RESULT_VALUE;
 	uint64_t placed = step->actual->value;
 	void *p;
@@ -371,26 +397,23 @@ mapped_throughout(const rme_replay_step_t *step, uint64_t start, uint64_t len)
 }
 
 static int
-diff_mremap(struct linux_diff *ld, const rme_replay_step_t *step, char *msg, size_t msglen)
+diff_mremap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_executor_call_t *c,
+            char *msg, size_t msglen)
 {
 	const rme_trace_op_t *op = step->op;
-	uint64_t old = rme_trace_addr_eval(&op->u.mremap.addr, step->slots);
-	uint64_t new_len = op->u.mremap.new_len, fixed_at = 0;
-	int flags = (op->u.mremap.maymove ? MREMAP_MAYMOVE : 0) |
-	            (op->u.mremap.has_fixed ? MREMAP_FIXED : 0);
+	uint64_t old = c->addr, old_len = c->len, new_len = c->new_len, fixed_at = c->new_addr;
+	int has_fixed = (c->flags & RME_MREMAP_FIXED) != 0;
+	int flags = host_mremap_flags(c->flags);
 	int model_ok = step->actual->kind == RME_TRACE_RESULT_VALUE;
 	uint64_t placed = step->actual->value;
 	void *p;
 
-	if (op->u.mremap.has_fixed)
-		fixed_at = rme_trace_addr_eval(&op->u.mremap.fixed, step->slots);
-	if (!in_area(ld, old, op->u.mremap.old_len) ||
-	    (op->u.mremap.has_fixed && !in_area(ld, fixed_at, new_len))) {
+	if (!in_area(ld, old, old_len) || (has_fixed && !in_area(ld, fixed_at, new_len))) {
 		ld->skipped++;
 		return 0;
 	}
-	p = mremap(to_host(ld, old), op->u.mremap.old_len, new_len, flags, to_host(ld, fixed_at));
-	if (ld->relaxed_mremap && !model_ok && op->u.mremap.has_fixed &&
+	p = mremap(to_host(ld, old), old_len, new_len, flags, to_host(ld, fixed_at));
+	if (ld->relaxed_mremap && !model_ok && has_fixed &&
 	    strcmp(step->actual->errno_name, "EFAULT") == 0) {
 		/*
 		 * Linux 6.17 reworked MREMAP_FIXED: it checks the target (EINVAL for
@@ -403,7 +426,7 @@ diff_mremap(struct linux_diff *ld, const rme_replay_step_t *step, char *msg, siz
 			ld->intended++;   /* refused either way, nothing changed */
 			return 0;
 		}
-		if (p != MAP_FAILED && new_len <= op->u.mremap.old_len) {
+		if (p != MAP_FAILED && new_len <= old_len) {
 			/* Linux has unmapped the target as well: no comparing after this */
 			ld->intended++;
 			ld->disabled = 1;
@@ -414,7 +437,7 @@ diff_mremap(struct linux_diff *ld, const rme_replay_step_t *step, char *msg, siz
 		}
 	}
 	if (!model_ok && p != MAP_FAILED && strcmp(step->actual->errno_name, "EFAULT") == 0 &&
-	    mapped_throughout(step, old, op->u.mremap.old_len)) {
+	    mapped_throughout(step, old, old_len)) {
 		/*
 		 * The model sees a VMA boundary in the old range where Linux has
 		 * one VMA: Linux merges on history the layer cannot see (it drops
@@ -433,7 +456,7 @@ diff_mremap(struct linux_diff *ld, const rme_replay_step_t *step, char *msg, siz
 	    !in_area(ld, (uint64_t)(uintptr_t)p - (uint64_t)(uintptr_t)ld->host + ld->area_base, new_len)) {
 		/* the area is full: Linux moved it out of the area; put it back */
 		ld->intended++;
-		if (mremap(p, new_len, op->u.mremap.old_len, MREMAP_MAYMOVE | MREMAP_FIXED,
+		if (mremap(p, new_len, old_len, MREMAP_MAYMOVE | MREMAP_FIXED,
 		           to_host(ld, old)) == MAP_FAILED) {
 			snprintf(msg, msglen, "linux: cannot move the mapping back to %#llx",
 			         (unsigned long long)old);
@@ -460,10 +483,10 @@ diff_mremap(struct linux_diff *ld, const rme_replay_step_t *step, char *msg, siz
 }
 
 static int
-diff_range(struct linux_diff *ld, const rme_replay_step_t *step, char *msg, size_t msglen)
+diff_range(struct linux_diff *ld, const rme_replay_step_t *step, const rme_executor_call_t *c,
+           char *msg, size_t msglen)
 {
-	const rme_trace_op_t *op = step->op;
-	uint64_t addr = rme_trace_addr_eval(&op->u.range.addr, step->slots), len = op->u.range.len;
+	uint64_t addr = c->addr, len = c->len;
 	void *h;
 	int rc;
 
@@ -473,15 +496,11 @@ diff_range(struct linux_diff *ld, const rme_replay_step_t *step, char *msg, size
 		return 0;
 	}
 	h = to_host(ld, addr);
-	switch (op->kind) {
+	switch (c->kind) {
 	case RME_TRACE_OP_MUNMAP: rc = munmap(h, len); break;
-	case RME_TRACE_OP_MPROTECT: rc = mprotect(h, len, prot_of(op->u.range.prot)); break;
-	case RME_TRACE_OP_MSYNC: rc = msync(h, len, MS_SYNC); break;
-	default: {
-		static const int advice[] = { MADV_NORMAL, MADV_DONTNEED, MADV_FREE, MADV_WILLNEED };
-		rc = madvise(h, len, advice[op->u.range.advice]);
-		break;
-	}
+	case RME_TRACE_OP_MPROTECT: rc = mprotect(h, len, host_prot(c->prot)); break;
+	case RME_TRACE_OP_MSYNC: rc = msync(h, len, MS_SYNC); break;   /* c->flags: RME_MS_SYNC */
+	default: rc = madvise(h, len, host_advice(c->advice)); break;
 	}
 	return compare_outcome(step->actual, rc != 0, errno, msg, msglen);
 }
@@ -502,13 +521,13 @@ linux_rights(struct linux_diff *ld, uint64_t x)
 }
 
 static int
-diff_access(struct linux_diff *ld, const rme_replay_step_t *step, char *msg, size_t msglen)
+diff_access(struct linux_diff *ld, const rme_replay_step_t *step, const rme_executor_call_t *c,
+            char *msg, size_t msglen)
 {
-	const rme_trace_op_t *op = step->op;
-	uint64_t a = rme_trace_addr_eval(&op->u.access.addr, step->slots);
+	uint64_t a = c->addr;
 	int done = step->actual->kind == RME_TRACE_RESULT_VALUE || step->actual->kind == RME_TRACE_RESULT_OK;
-	int need = op->kind == RME_TRACE_OP_READ ? PROT_READ
-	         : op->kind == RME_TRACE_OP_WRITE ? PROT_WRITE : PROT_EXEC;
+	int need = c->access == RME_FAULT_READ ? PROT_READ
+	         : c->access == RME_FAULT_WRITE ? PROT_WRITE : PROT_EXEC;
 	int prot;
 
 	if (!in_area(ld, a, 1)) {
@@ -521,10 +540,10 @@ diff_access(struct linux_diff *ld, const rme_replay_step_t *step, char *msg, siz
 		         done ? "completes" : "faults", done ? "would fault" : "would complete");
 		return 1;
 	}
-	if (!done || op->kind == RME_TRACE_OP_EXEC)
+	if (!done || c->access == RME_FAULT_EXEC)
 		return 0;   /* code is not run on Linux; the rights were compared */
-	if (op->kind == RME_TRACE_OP_WRITE) {
-		*(volatile uint8_t *)to_host(ld, a) = (uint8_t)op->u.access.byte;
+	if (c->access == RME_FAULT_WRITE) {
+		*(volatile uint8_t *)to_host(ld, a) = c->byte;
 		return 0;
 	}
 	if (*(volatile uint8_t *)to_host(ld, a) != step->actual->value) {
@@ -539,22 +558,25 @@ int
 linux_diff_observe(void *ctx, const rme_replay_step_t *step, char *msg, size_t msglen)
 {
 	struct linux_diff *ld = ctx;
+	rme_executor_call_t c;
 	int differ;
 
 	if (!ld->ready && set_up(ld, step, msg, msglen))
 		return 1;
 	if (ld->disabled || !step->mmap)
 		return 0;
+	/* the operation's arguments exactly as the executor gave them to the model */
+	rme_executor_decode(step->op, step->slots, &c);
 	switch (step->op->kind) {
-	case RME_TRACE_OP_MMAP: differ = diff_mmap(ld, step, msg, msglen); break;
-	case RME_TRACE_OP_MREMAP: differ = diff_mremap(ld, step, msg, msglen); break;
+	case RME_TRACE_OP_MMAP: differ = diff_mmap(ld, step, &c, msg, msglen); break;
+	case RME_TRACE_OP_MREMAP: differ = diff_mremap(ld, step, &c, msg, msglen); break;
 	case RME_TRACE_OP_MUNMAP:
 	case RME_TRACE_OP_MPROTECT:
 	case RME_TRACE_OP_MADVISE:
-	case RME_TRACE_OP_MSYNC: differ = diff_range(ld, step, msg, msglen); break;
+	case RME_TRACE_OP_MSYNC: differ = diff_range(ld, step, &c, msg, msglen); break;
 	case RME_TRACE_OP_READ:
 	case RME_TRACE_OP_WRITE:
-	case RME_TRACE_OP_EXEC: differ = diff_access(ld, step, msg, msglen); break;
+	case RME_TRACE_OP_EXEC: differ = diff_access(ld, step, &c, msg, msglen); break;
 	default: return 0;   /* Genode-level operations have no Linux counterpart */
 	}
 	ld->compared++;

@@ -1,6 +1,6 @@
 #
 # rmemu's portable C parts for Genode: the trace parser and printer, the
-# error names and the mmap layer. They need no libc: the few string
+# trace executor, the error names and the mmap layer. They need no libc: the few string
 # functions they call come from src/lib/rmemu/genode_string.c. The default
 # allocator (rme_allocator_default, normally malloc in src/alloc.c) is left
 # out; the component that links this library provides it.
@@ -12,7 +12,7 @@ RMEMU_SRC_DIR := $(firstword $(patsubst %/trace_parse.c,%,$(wildcard \
                     $(REP_DIR)/../src/trace_parse.c \
                     $(REP_DIR)/src/lib/rmemu/trace_parse.c)))
 
-SRC_C  = error.c layout.c trace_parse.c trace_print.c mmap.c mmap_area.c mmap_registry.c
+SRC_C  = error.c layout.c trace_parse.c trace_print.c executor.c mmap.c mmap_area.c mmap_registry.c
 SRC_C += genode_string.c
 
 vpath genode_string.c $(REP_DIR)/src/lib/rmemu

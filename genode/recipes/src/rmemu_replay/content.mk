@@ -7,7 +7,7 @@ MIRROR_FROM_REP_DIR := src/app/rmemu_replay lib/mk/rmemu.mk lib/import/import-rm
                        src/lib/rmemu/genode_string.c src/lib/rmemu/include
 
 RMEMU_DIR := $(REP_DIR)/..
-RMEMU_C   := error.c layout.c trace_parse.c trace_print.c mmap.c mmap_area.c mmap_registry.c
+RMEMU_C   := error.c layout.c trace_parse.c trace_print.c executor.c mmap.c mmap_area.c mmap_registry.c
 RMEMU_H   := trace_internal.h mmap_internal.h mmap_registry.h layout.h
 
 content: $(MIRROR_FROM_REP_DIR) rmemu_sources include/rmemu LICENSE
