@@ -14,6 +14,15 @@
  * the next access gets a new helper. libc-level operations go through
  * rmemu's own mmap layer, which runs on the primitives implemented here.
  *
+ * Which call an operation becomes, and what result its outcome is, is not
+ * decided here: rmemu's portable executor (rmemu/executor.h) does that,
+ * the same code that replays traces on the model. The component gives it
+ * the trace's Genode-level operations on the real API (_genode) and the
+ * mmap layer; an access answers "pending" to the executor, and when the
+ * helper's signal or the watchdog ends it, the component hands the
+ * outcome back (rme_executor_access_result). What stays here is Genode's:
+ * the primitives, the helper threads, and measuring the quota.
+ *
  * Where faults cannot be reflected (base-linux: a segfault ends the whole
  * process), config attribute reflect_faults="no" makes the component check
  * every access against what it attached itself; an access it cannot prove
@@ -38,6 +47,7 @@
 
 #include <rmemu/trace.h>
 #include <rmemu/mmap.h>
+#include <rmemu/executor.h>
 
 namespace Rmemu_replay {
 	using namespace Genode;
@@ -204,12 +214,14 @@ struct Rmemu_replay::Main : Noncopyable
 	rme_trace_t *_trace  = nullptr;
 	size_t       _nops   = 0;
 	size_t       _nslots = 0;
-	uint64_t    *_values = nullptr;   /* address slots' values */
-	unsigned    *_slot_cap = nullptr; /* DATASPACE/REGION_MAP slots: cap-table entry */
+	/* each slot's value: an address, or the cap-table entry of a dataspace or region map */
+	uint64_t    *_slots  = nullptr;
 	Skip        *_skipped = nullptr;
 	char       **_notes   = nullptr;  /* measurement comments per operation */
 
 	rme_mmap_t  *_mm = nullptr;
+
+	rme_executor_t _executor { };   /* set up with the trace (_set_up) */
 
 	Accessor    *_accessor = nullptr;
 	unsigned     _accessor_id = 0;
@@ -572,6 +584,75 @@ struct Rmemu_replay::Main : Noncopyable
 		_p_rm_dataspace, _p_attach, _p_detach, _p_heap_alloc, _p_heap_free,
 		_p_lock, _p_unlock };
 
+	/* ---- the trace's Genode-level operations, for the executor ---------- */
+
+	/*
+	 * Capabilities are cap-table entries, as for the primitives, but 0 is
+	 * an invalid one here (a failed allocation), not the address space:
+	 * env is entry 1, in the env slot. A ROM module is a dataspace like RAM
+	 * to everything the trace does.
+	 */
+
+	static rme_err_t _x_ram_free(void *ctx, rme_prim_cap_t ds)
+	{
+		_main(ctx)._ram_free(_entry_of(ds));
+		return RME_OK;
+	}
+
+	static rme_err_t _x_rm_destroy(void *ctx, rme_prim_cap_t rm)
+	{
+		_main(ctx)._rm_destroy(_entry_of(rm));
+		return RME_OK;
+	}
+
+	static rme_err_t _x_attach(void *ctx, rme_prim_cap_t rm, rme_prim_cap_t ds,
+	                           const rme_prim_attr_t *a, uint64_t *at)
+	{
+		Region_map::Attr const attr {
+			.size = (size_t)a->size, .offset = (addr_t)a->offset,
+			.use_at = a->use_at != 0, .at = (addr_t)a->at,
+			.executable = a->executable != 0, .writeable = a->writeable != 0 };
+		return _main(ctx)._attach(_entry_of(rm), _entry_of(ds), attr, *at);
+	}
+
+	static rme_err_t _x_detach(void *ctx, rme_prim_cap_t rm, uint64_t at)
+	{
+		_main(ctx)._detach(_entry_of(rm), at);
+		return RME_OK;
+	}
+
+	static rme_err_t _x_fault_handler(void *ctx, rme_prim_cap_t rm)
+	{
+		Main &m = _main(ctx);
+		unsigned const e = _entry_of(rm);
+		Cap_entry *c = m._entry(e);
+		if (!c) return RME_OK;
+		if (!c->sigh.constructed()) c->sigh.construct(m._env, m, e);
+		if (m._is_env(e)) m._env_as.fault_handler(c->sigh->handler);
+		else c->client->fault_handler(c->sigh->handler);
+		return RME_OK;
+	}
+
+	static rme_err_t _x_fault(void *ctx, rme_prim_cap_t rm, rme_fault_t *out)
+	{
+		Region_map::Fault const f = _main(ctx)._fault_of(_entry_of(rm));
+		out->type = _fault_type(f.type);
+		out->addr = f.type == Region_map::Fault::Type::NONE ? 0 : f.addr;
+		return RME_OK;
+	}
+
+	/* an access runs on a helper thread: pending, or skipped */
+	static rme_err_t _x_access(void *ctx, rme_fault_type_t type, uint64_t addr, uint8_t byte,
+	                           rme_access_t *, rme_executor_status_t *status)
+	{
+		*status = _main(ctx)._start_access(type, addr, byte);
+		return RME_OK;
+	}
+
+	rme_executor_genode_t const _genode {
+		this, _p_ram_alloc, _x_ram_free, _p_ram_alloc, _p_rm_create, _x_rm_destroy,
+		_p_rm_dataspace, _x_attach, _x_detach, _x_fault_handler, _x_fault, _x_access };
+
 	/* ---- output -------------------------------------------------------- */
 
 	void _emit_line()
@@ -635,35 +716,6 @@ struct Rmemu_replay::Main : Noncopyable
 
 	/* ---- replay -------------------------------------------------------- */
 
-	uint64_t _addr(rme_trace_addr_t const &a) { return rme_trace_addr_eval(&a, _values); }
-
-	static void _set_error(rme_trace_result_t *res, rme_err_t err)
-	{
-		res->kind = RME_TRACE_RESULT_ERROR;
-		res->error = err;
-	}
-
-	void _set_errno(rme_trace_result_t *res, int e)
-	{
-		if (e == 0) { res->kind = RME_TRACE_RESULT_VALUE; res->value = 0; return; }
-		char const *name = rme_errno_name(e);
-		if (!name || rme_trace_result_set_errno(res, name) != RME_OK) {
-			res->kind = RME_TRACE_RESULT_ERROR;
-			res->error = RME_ERR_UNSUPPORTED;
-			return;
-		}
-		res->kind = RME_TRACE_RESULT_ERRNO;
-	}
-
-	int _slot_of_entry(unsigned e)
-	{
-		for (size_t s = 0; s < _nslots; s++)
-			if (_slot_cap[s] == e &&
-			    rme_trace_slot_kind(_trace, (int)s) == RME_TRACE_SLOT_REGION_MAP)
-				return (int)s;
-		return -1;
-	}
-
 	Region_map::Fault _fault_of(unsigned e)
 	{
 		Cap_entry *c = _entry(e);
@@ -723,24 +775,23 @@ struct Rmemu_replay::Main : Noncopyable
 		return false;
 	}
 
-	/* start an access on a helper thread; false if it was not started */
-	bool _start_access(size_t i, Trace_op const &op)
+	/* start the current operation's access on a helper thread: pending, or skipped */
+	rme_executor_status_t _start_access(rme_fault_type_t type, uint64_t a, uint8_t byte)
 	{
-		Accessor::Kind const kind = op.kind == RME_TRACE_OP_READ  ? Accessor::Kind::READ
-		                          : op.kind == RME_TRACE_OP_WRITE ? Accessor::Kind::WRITE
-		                          :                                 Accessor::Kind::EXEC;
-		uint64_t const a = _addr(op.u.access.addr);
+		Accessor::Kind const kind = type == RME_FAULT_WRITE ? Accessor::Kind::WRITE
+		                          : type == RME_FAULT_EXEC  ? Accessor::Kind::EXEC
+		                          :                           Accessor::Kind::READ;
 
 		if (!_reflect_faults && !_surely_accessible(1, a, kind, 0)) {
-			_skipped[i] = Skip::NO_REFLECTION;
-			return false;
+			_skipped[_next] = Skip::NO_REFLECTION;
+			return RME_EXECUTOR_SKIPPED;
 		}
 		if (kind == Accessor::Kind::EXEC) {
 			/* a real jump, which must come back: only to a ret instruction */
 			if (!_surely_accessible(1, a, Accessor::Kind::READ, 0) ||
 			    *(uint8_t volatile *)(addr_t)a != 0xc3) {
-				_skipped[i] = Skip::EXEC_NOT_RET;
-				return false;
+				_skipped[_next] = Skip::EXEC_NOT_RET;
+				return RME_EXECUTOR_SKIPPED;
 			}
 		}
 
@@ -748,7 +799,7 @@ struct Rmemu_replay::Main : Noncopyable
 			_as_own_cost([&] {
 				_accessor = new (_heap) Accessor(_env, _done_handler, _accessor_id++);
 				_accessor->start(); });
-		_accessor->issue(kind, (addr_t)a, (uint8_t)op.u.access.byte);
+		_accessor->issue(kind, (addr_t)a, byte);
 		_waiting = true;
 		if (_reflect_faults) {
 			if (!_timer.constructed())
@@ -758,20 +809,16 @@ struct Rmemu_replay::Main : Noncopyable
 			_deadline_us = _timer->elapsed_us() + _timeout_us;
 			_timer->trigger_once(_timeout_us);
 		}
-		return true;
+		return RME_EXECUTOR_PENDING;
 	}
 
 	void _finish_access_ok()
 	{
-		Trace_op const &op = *rme_trace_op(_trace, _next);
-		rme_trace_result_t &res = *rme_trace_actual(_trace, _next);
-		res = rme_trace_result_t { };
-		if (op.kind == RME_TRACE_OP_READ) {
-			res.kind = RME_TRACE_RESULT_VALUE;
-			res.value = _accessor->value;
-		} else {
-			res.kind = RME_TRACE_RESULT_OK;
-		}
+		rme_access_t acc { };
+		acc.outcome = RME_ACCESS_DONE;
+		acc.byte    = _accessor->value;
+		rme_executor_access_result(&_executor, rme_trace_op(_trace, _next), &acc,
+		                           rme_trace_actual(_trace, _next));
 		_waiting = false;
 		_next++;
 		_run();
@@ -781,8 +828,6 @@ struct Rmemu_replay::Main : Noncopyable
 	void _finish_access_fault(unsigned e, bool handled)
 	{
 		_helper_faulted = true;
-		rme_trace_result_t &res = *rme_trace_actual(_trace, _next);
-		res = rme_trace_result_t { };
 
 		unsigned where = e;
 		Region_map::Fault f { };
@@ -798,15 +843,15 @@ struct Rmemu_replay::Main : Noncopyable
 				if (g.type != Region_map::Fault::Type::NONE) { where = j; f = g; }
 			}
 		}
-		int const slot = where ? _slot_of_entry(where) : -1;
-		if (slot < 0 || f.type == Region_map::Fault::Type::NONE) {
-			res.kind = handled ? RME_TRACE_RESULT_FAULT_ANY : RME_TRACE_RESULT_UNHANDLED_ANY;
-		} else {
-			res.kind = handled ? RME_TRACE_RESULT_FAULT : RME_TRACE_RESULT_UNHANDLED;
-			res.rm_slot = slot;
-			res.fault_type = _fault_type(f.type);
-			res.addr = f.addr;
+		/* where it went, if the region map knows; else a bare fault or unhandled */
+		rme_access_t acc { };
+		acc.outcome = handled ? RME_ACCESS_FAULT : RME_ACCESS_UNHANDLED;
+		if (where && f.type != Region_map::Fault::Type::NONE) {
+			acc.rm    = where;
+			acc.fault = rme_fault_t { _fault_type(f.type), f.addr };
 		}
+		rme_executor_access_result(&_executor, rme_trace_op(_trace, _next), &acc,
+		                           rme_trace_actual(_trace, _next));
 		if (where) _caps[where].known_faulters++;
 
 		/* the helper stays blocked in its fault, as a faulter does */
@@ -855,174 +900,49 @@ struct Rmemu_replay::Main : Noncopyable
 		_finish_access_fault(e, true);
 	}
 
-	/* a libc-level operation through the mmap layer */
-	void _libc(size_t i, Trace_op const &op, rme_trace_result_t &res)
+	/* what a check (expect-...) is noted with: what was measured */
+	void _measure(size_t i, Trace_op const &op)
 	{
-		if (!_mm) { _skipped[i] = Skip::LIBC_NO_AREA; res = rme_trace_result_t { }; return; }
-		uint64_t out = 0;
-		int e = 0;
-		switch (op.kind) {
-		case RME_TRACE_OP_MMAP: {
-			unsigned const f = op.u.mmap.flags;
-			int flags = 0;
-			if (f & RME_TRACE_MAP_PRIVATE)   flags |= RME_MAP_PRIVATE;
-			if (f & RME_TRACE_MAP_SHARED)    flags |= RME_MAP_SHARED;
-			if (f & RME_TRACE_MAP_ANON)      flags |= RME_MAP_ANONYMOUS;
-			if (f & RME_TRACE_MAP_FIXED)     flags |= RME_MAP_FIXED;
-			if (f & RME_TRACE_MAP_NOREPLACE) flags |= RME_MAP_FIXED_NOREPLACE;
-			if (f & RME_TRACE_MAP_NORESERVE) flags |= RME_MAP_NORESERVE;
-			if (f & RME_TRACE_MAP_POPULATE)  flags |= RME_MAP_POPULATE;
-			if (f & RME_TRACE_MAP_STACK)     flags |= RME_MAP_STACK;
-			if (f & RME_TRACE_MAP_GROWSDOWN) flags |= RME_MAP_GROWSDOWN;
-			e = rme_mmap(_mm, _addr(op.u.mmap.addr), op.u.mmap.len, (int)op.u.mmap.prot,
-			             flags, op.u.mmap.has_fd ? op.u.mmap.fd : -1, op.u.mmap.off, &out);
-			break;
+		if (op.kind == RME_TRACE_OP_EXPECT_MAPPINGS) {
+			String<64> const text("measured: mappings=", _mm ? rme_mmap_count(_mm) : 0);
+			_note(i, text.string());
+			return;
 		}
-		case RME_TRACE_OP_MUNMAP:
-			e = rme_munmap(_mm, _addr(op.u.range.addr), op.u.range.len); break;
-		case RME_TRACE_OP_MPROTECT:
-			e = rme_mprotect(_mm, _addr(op.u.range.addr), op.u.range.len, (int)op.u.range.prot); break;
-		case RME_TRACE_OP_MADVISE: {
-			int const adv = op.u.range.advice == RME_TRACE_ADVICE_DONTNEED ? RME_MADV_DONTNEED
-			              : op.u.range.advice == RME_TRACE_ADVICE_FREE     ? RME_MADV_FREE
-			              : op.u.range.advice == RME_TRACE_ADVICE_WILLNEED ? RME_MADV_WILLNEED
-			              :                                                  RME_MADV_NORMAL;
-			e = rme_madvise(_mm, _addr(op.u.range.addr), op.u.range.len, adv); break;
-		}
-		case RME_TRACE_OP_MSYNC:
-			e = rme_msync(_mm, _addr(op.u.range.addr), op.u.range.len, RME_MS_SYNC); break;
-		case RME_TRACE_OP_MREMAP: {
-			int flags = 0;
-			if (op.u.mremap.maymove)   flags |= RME_MREMAP_MAYMOVE;
-			if (op.u.mremap.has_fixed) flags |= RME_MREMAP_FIXED;
-			e = rme_mremap(_mm, _addr(op.u.mremap.addr), op.u.mremap.old_len,
-			               op.u.mremap.new_len, flags,
-			               op.u.mremap.has_fixed ? _addr(op.u.mremap.fixed) : 0, &out);
-			break;
-		}
-		default: break;
-		}
-		_set_errno(&res, e);
-		if (e == 0 && (op.kind == RME_TRACE_OP_MMAP || op.kind == RME_TRACE_OP_MREMAP))
-			res.value = out;
-		if (op.bind_slot >= 0)
-			_values[op.bind_slot] = e == 0 ? out : 0;
+		size_t ram, caps;
+		_quota_now(ram, caps);
+		long long const dram  = (long long)ram  - (long long)_ram_start  - (long long)_own_ram;
+		long long const dcaps = (long long)caps - (long long)_caps_start - (long long)_own_caps;
+		/*
+		 * A helper blocked in a fault costs the PD quota of its own (a page
+		 * on base-hw, measured), which the trace does not account for: from
+		 * the first fault on, figures are printed but not comparable.
+		 */
+		String<160> const text(_helper_faulted ? "unmeasured: a helper thread blocked in a fault, "
+		                                       : "measured: ",
+		                       "ram=", dram < 0 ? "-" : "", Hex((unsigned long long)(dram < 0 ? -dram : dram)),
+		                       " caps=", dcaps, " rm-session=", Hex(_rm_session_ram), "/", _rm_session_caps);
+		_note(i, text.string());
 	}
 
 	/* execute one operation; false if it started an access that is pending */
 	bool _execute(size_t i)
 	{
 		Trace_op const &op = *rme_trace_op(_trace, i);
-		rme_trace_result_t &res = *rme_trace_actual(_trace, i);
-		int const bind = op.bind_slot;
+		rme_executor_status_t status = RME_EXECUTOR_DONE;
+		char why[96];
 
-		res = rme_trace_result_t { };
-		res.kind = RME_TRACE_RESULT_OK;
-
-		switch (op.kind) {
-		case RME_TRACE_OP_RAM_ALLOC:
-		case RME_TRACE_OP_ROM: {
-			/* a ROM module is a dataspace like RAM to everything the trace does */
-			unsigned e = 0;
-			rme_err_t const err = _ram_alloc(op.u.size, e);
-			if (err != RME_OK) _set_error(&res, err);
-			if (bind >= 0) _slot_cap[bind] = e;
-			return true;
-		}
-		case RME_TRACE_OP_RM_CREATE: {
-			unsigned e = 0;
-			rme_err_t const err = _rm_create(op.u.size, e);
-			if (err != RME_OK) _set_error(&res, err);
-			if (bind >= 0) _slot_cap[bind] = e;
-			return true;
-		}
-		case RME_TRACE_OP_RAM_FREE:
-			_ram_free(_slot_cap[op.u.slot]);
-			return true;
-		case RME_TRACE_OP_RM_DESTROY:
-			_rm_destroy(_slot_cap[op.u.slot]);
-			return true;
-		case RME_TRACE_OP_RM_DATASPACE:
-			if (bind >= 0) _slot_cap[bind] = _rm_dataspace(_slot_cap[op.u.slot]);
-			return true;
-		case RME_TRACE_OP_ATTACH: {
-			Region_map::Attr const attr {
-				.size   = op.u.attach.has_size   ? (size_t)op.u.attach.size   : 0,
-				.offset = op.u.attach.has_offset ? (addr_t)op.u.attach.offset : 0,
-				.use_at = op.u.attach.has_at != 0,
-				.at     = op.u.attach.has_at ? (addr_t)_addr(op.u.attach.at) : 0,
-				.executable = (op.u.attach.rights & RME_TRACE_RIGHT_X) != 0,
-				.writeable  = (op.u.attach.rights & RME_TRACE_RIGHT_W) != 0 };
-			uint64_t at = 0;
-			rme_err_t const err = _attach(_slot_cap[op.u.attach.rm],
-			                              _slot_cap[op.u.attach.ds], attr, at);
-			if (err != RME_OK) _set_error(&res, err);
-			else { res.kind = RME_TRACE_RESULT_VALUE; res.value = at; }
-			if (bind >= 0) _values[bind] = err == RME_OK ? at : 0;
-			return true;
-		}
-		case RME_TRACE_OP_DETACH:
-			_detach(_slot_cap[op.u.detach.rm], _addr(op.u.detach.addr));
-			return true;
-		case RME_TRACE_OP_FAULT_HANDLER: {
-			unsigned const e = _slot_cap[op.u.slot];
-			Cap_entry *c = _entry(e);
-			if (!c) return true;
-			if (!c->sigh.constructed()) c->sigh.construct(_env, *this, e);
-			if (_is_env(e)) _env_as.fault_handler(c->sigh->handler);
-			else c->client->fault_handler(c->sigh->handler);
-			return true;
-		}
-		case RME_TRACE_OP_FAULT: {
-			Region_map::Fault const f = _fault_of(_slot_cap[op.u.slot]);
-			res.kind = RME_TRACE_RESULT_FAULT_STATE;
-			res.fault_type = _fault_type(f.type);
-			res.addr = f.type == Region_map::Fault::Type::NONE ? 0 : f.addr;
-			return true;
-		}
-		case RME_TRACE_OP_READ:
-		case RME_TRACE_OP_WRITE:
-		case RME_TRACE_OP_EXEC:
-			if (_start_access(i, op)) return false;
-			res = rme_trace_result_t { };   /* skipped: no result */
-			return true;
-		case RME_TRACE_OP_MMAP:
-		case RME_TRACE_OP_MUNMAP:
-		case RME_TRACE_OP_MPROTECT:
-		case RME_TRACE_OP_MREMAP:
-		case RME_TRACE_OP_MADVISE:
-		case RME_TRACE_OP_MSYNC:
-			_libc(i, op, res);
-			return true;
-		case RME_TRACE_OP_EXPECT_QUOTA:
-		case RME_TRACE_OP_EXPECT_LEAK_FREE: {
-			size_t ram, caps;
-			_quota_now(ram, caps);
-			long long const dram  = (long long)ram  - (long long)_ram_start  - (long long)_own_ram;
-			long long const dcaps = (long long)caps - (long long)_caps_start - (long long)_own_caps;
-			/*
-			 * A helper blocked in a fault costs the PD quota of its own (a page
-			 * on base-hw, measured), which the trace does not account for: from
-			 * the first fault on, figures are printed but not comparable.
-			 */
-			String<160> const text(_helper_faulted ? "unmeasured: a helper thread blocked in a fault, "
-			                                       : "measured: ",
-			                       "ram=", dram < 0 ? "-" : "", Hex((unsigned long long)(dram < 0 ? -dram : dram)),
-			                       " caps=", dcaps, " rm-session=", Hex(_rm_session_ram), "/", _rm_session_caps);
-			_note(i, text.string());
-			res.kind = RME_TRACE_RESULT_NONE;
-			return true;
-		}
-		case RME_TRACE_OP_EXPECT_MAPPINGS: {
-			String<64> const text("measured: mappings=", _mm ? rme_mmap_count(_mm) : 0);
-			_note(i, text.string());
-			res.kind = RME_TRACE_RESULT_NONE;
-			return true;
-		}
-		case RME_TRACE_OP_COUNT_:
-			break;
-		}
-		res.kind = RME_TRACE_RESULT_NONE;
+		rme_err_t const err = rme_executor_run(&_executor, &op, rme_trace_actual(_trace, i),
+		                                       &status, why, sizeof(why));
+		if (err == RME_ERR_UNSUPPORTED && rme_executor_is_libc(op.kind))
+			_skipped[i] = Skip::LIBC_NO_AREA;   /* no result */
+		/*
+		 * Any other error is the component's own (HOST_NO_MEMORY: its
+		 * table of capabilities is full); the result says so and the
+		 * replay goes on.
+		 */
+		if (err != RME_OK) return true;
+		if (status == RME_EXECUTOR_PENDING) return false;
+		if (status == RME_EXECUTOR_CHECK) _measure(i, op);
 		return true;
 	}
 
@@ -1071,11 +991,10 @@ struct Rmemu_replay::Main : Noncopyable
 		};
 		_caps     = (Cap_entry *)zalloc(sizeof(Cap_entry)*MAX_CAPS);
 		_regions  = (Region_record *)zalloc(sizeof(Region_record)*MAX_REGIONS);
-		_values   = (uint64_t *)zalloc(sizeof(uint64_t)*(_nslots + 1));
-		_slot_cap = (unsigned *)zalloc(sizeof(unsigned)*(_nslots + 1));
+		_slots    = (uint64_t *)zalloc(sizeof(uint64_t)*(_nslots + 1));
 		_skipped  = (Skip *)zalloc(sizeof(Skip)*(_nops + 1));
 		_notes    = (char **)zalloc(sizeof(char *)*(_nops + 1));
-		if (!_caps || !_regions || !_values || !_slot_cap || !_skipped || !_notes) {
+		if (!_caps || !_regions || !_slots || !_skipped || !_notes) {
 			log("[rmemu-error] out of heap");
 			return false;
 		}
@@ -1091,7 +1010,7 @@ struct Rmemu_replay::Main : Noncopyable
 		/* entry 1: the address space (env) */
 		_caps[1].kind = Cap_entry::Kind::ENV;
 		_caps[1].size = ~0ULL;
-		_slot_cap[RME_TRACE_SLOT_ENV] = 1;
+		_slots[RME_TRACE_SLOT_ENV] = 1;
 
 		rme_trace_directives_t const &d = *rme_trace_directives(_trace);
 		_ndirectives = !!d.has_genode + !!d.has_kernel + !!d.has_arch
@@ -1136,11 +1055,7 @@ struct Rmemu_replay::Main : Noncopyable
 
 		if (d.has_mmap_area) {
 			rme_mmap_config_t cfg;
-			rme_mmap_config_init(&cfg);
-			cfg.area_base = d.mmap_area_base;
-			cfg.area_size = d.mmap_area_size;
-			if (d.has_map_count_max) cfg.map_count_max = d.map_count_max;
-			if (d.has_policy) cfg.policy = d.policy;
+			rme_executor_mmap_config(&d, &cfg);
 			rme_mmap_setup_error_t why { };
 			if (rme_mmap_create(&_prims, &cfg, &_mm, &why) != RME_OK) {
 				log("[rmemu] # the mmap layer could not be set up: ", Cstring(why.message));
@@ -1148,11 +1063,12 @@ struct Rmemu_replay::Main : Noncopyable
 			} else {
 				rme_mmap_stats_t st;
 				rme_mmap_stats(_mm, &st);
-				_slot_cap[RME_TRACE_SLOT_MMAP_AREA] = _entry_of(st.area_rm);
+				_slots[RME_TRACE_SLOT_MMAP_AREA] = st.area_rm;
 				/* the area's own cost is not the trace's */
 				_quota_now(_ram_start, _caps_start);
 			}
 		}
+		rme_executor_init(&_executor, _trace, _slots, &_genode, _mm);
 		return true;
 	}
 
