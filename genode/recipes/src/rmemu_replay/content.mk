@@ -1,14 +1,15 @@
 #
 # Source archive of the rmemu_replay component: the component, the rmemu
-# library description, and rmemu's portable C sources and public headers,
-# taken from the rmemu source tree this Genode repository sits in.
+# library description, and rmemu's portable C sources (as src/portable.mk
+# lists them, side by side in src/lib/rmemu) and public headers, taken
+# from the rmemu source tree this Genode repository sits in.
 #
 MIRROR_FROM_REP_DIR := src/app/rmemu_replay lib/mk/rmemu.mk lib/import/import-rmemu.mk \
                        src/lib/rmemu/genode_string.c src/lib/rmemu/include
 
 RMEMU_DIR := $(REP_DIR)/..
-RMEMU_C   := error.c layout.c trace_parse.c trace_print.c executor.c mmap.c mmap_area.c mmap_registry.c
-RMEMU_H   := trace_internal.h mmap_internal.h mmap_registry.h layout.h
+
+include $(RMEMU_DIR)/src/portable.mk
 
 content: $(MIRROR_FROM_REP_DIR) rmemu_sources include/rmemu LICENSE
 
@@ -17,7 +18,7 @@ $(MIRROR_FROM_REP_DIR):
 
 rmemu_sources:
 	mkdir -p src/lib/rmemu
-	cp $(addprefix $(RMEMU_DIR)/src/,$(RMEMU_C) $(RMEMU_H)) src/lib/rmemu/
+	cp $(addprefix $(RMEMU_DIR)/src/,$(RMEMU_PORTABLE_C) $(RMEMU_PORTABLE_H) portable.mk) src/lib/rmemu/
 
 include/rmemu:
 	mkdir -p include
