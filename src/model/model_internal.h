@@ -1,6 +1,7 @@
 /*
- * model_internal.h: the model's objects, shared by model.c and the parts of
- * rmemu that look inside the model (the invariant checker, tests).
+ * model_internal.h: the model's objects and the functions its files share
+ * (model.c, quota.c, region_map.c, fault.c, inspect.c), also for the parts
+ * of rmemu that look inside the model (tests).
  */
 #ifndef RMEMU_MODEL_INTERNAL_H
 #define RMEMU_MODEL_INTERNAL_H
@@ -94,5 +95,55 @@ model_is_linux(const struct rme_model *m)
 {
 	return m->cfg.kernel == RME_KERNEL_LINUX;
 }
+
+/* A region the initial layout put there (a reserved one never is). */
+static inline bool
+layout_region(const plc_block_t *b)
+{
+	return b->region.ds && b->region.ds->internal;
+}
+
+/* ---- quota.c: the PD's quota, the RM session, metadata slabs -------------- */
+
+uint64_t ram_avail(const struct rme_model *m);
+uint64_t caps_avail(const struct rme_model *m);
+/* Take ram bytes and caps capabilities from the PD, or neither. */
+rme_err_t quota_charge(struct rme_model *m, uint64_t ram, uint64_t caps);
+void quota_refund(struct rme_model *m, uint64_t ram, uint64_t caps);
+/* Take from the RM session, opening it and donating to it as needed; all or nothing. */
+rme_err_t session_take(struct rme_model *m, uint64_t ram, uint64_t caps);
+/* Close the RM session: the PD gets back everything it donated. */
+void session_close(struct rme_model *m);
+/* Whether core charges for region metadata (not on base-linux). */
+bool slab_charged(const struct rme_model *m);
+/* The placement's slab hooks (ctx: the struct rm). */
+rme_err_t slab_grow(void *ctx);
+void slab_shrink(void *ctx);
+/* A created region map is gone: what it cost goes back. */
+void rm_uncharge(struct rme_model *m);
+
+/* ---- model.c: objects and dataspaces ------------------------------------ */
+
+struct ds *ds_of(const struct rme_model *m, rme_cap_t cap);
+struct rm *rm_of(const struct rme_model *m, rme_cap_t cap);
+/* Host memory for the model's metadata, zeroed; NULL when there is none. */
+void *host_alloc(struct rme_model *m, size_t size);
+void host_free(struct rme_model *m, void *p, size_t size);
+rme_err_t ds_new(struct rme_model *m, ds_kind_t kind, uint64_t size, struct ds **out);
+void ds_delete(struct rme_model *m, struct ds *ds, bool tearing_down);
+
+/* ---- region_map.c: region maps, attach and detach ----------------------- */
+
+rme_err_t rm_new(struct rme_model *m, uint64_t base, uint64_t size, struct rm **out);
+void rm_delete(struct rme_model *m, struct rm *rm, bool tearing_down);
+/* Unlink a region from its dataspace's list. */
+void region_unlink(plc_block_t *b);
+/* A dataspace is going away: reserve its regions (since 24.02) or detach them. */
+void release_regions_of(struct rme_model *m, struct ds *ds, bool tearing_down);
+
+/* ---- fault.c: accesses and faults --------------------------------------- */
+
+/* A new region [at, at+size) of rm: its faulters there retry their accesses. */
+void wake_faulters(struct rme_model *m, struct rm *rm, uint64_t at, uint64_t size);
 
 #endif
