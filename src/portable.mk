@@ -17,10 +17,11 @@ RMEMU_PORTABLE_C = \
 	model/layout.c \
 	trace/trace_parse.c trace/trace_print.c \
 	replay/executor.c \
-	mmap/mmap.c mmap/mmap_area.c mmap/mmap_registry.c
+	mmap/mmap.c mmap/mmap_area.c mmap/mmap_txn.c mmap/mmap_inspect.c \
+	mmap/mmap_registry.c
 
 # the private headers they include
 RMEMU_PORTABLE_H = \
 	model/layout.h \
 	trace/trace_internal.h \
-	mmap/mmap_internal.h mmap/mmap_registry.h
+	mmap/mmap_internal.h mmap/mmap_area.h mmap/mmap_registry.h

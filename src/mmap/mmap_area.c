@@ -7,34 +7,14 @@
  * Every mapping lives inside it: its pages are pieces in the registry
  * (mmap_registry.h), each accessible piece one attachment of a RAM chunk.
  *
- * Every call that changes mappings is one transaction (txn_t):
- *   1. check the arguments and Linux's limits, changing nothing;
- *   2. build the new pieces ("edits"), taking all heap memory and every
- *      new RAM chunk that the call needs;
- *   3. detach the regions that go away and attach the new ones; if an
- *      attach fails, undo the region changes and give the new RAM back;
- *   4. only then update the registry, which cannot fail, and release the
- *      chunks no piece uses any more.
- * So a failure at any step leaves the mappings, the RAM and the regions as
- * they were (doc/mmap.md says where Genode's metadata slab is the exception).
+ * Every call that changes mappings first checks its arguments and Linux's
+ * limits, changing nothing, and then describes the result as one
+ * transaction of the engine in mmap_txn.c, which either carries it out
+ * completely or leaves everything as it was.
  */
 #include <string.h>
 
-#include "mmap_registry.h"
-
-typedef struct area {
-	struct rme_mmap head;        /* must come first: the front end's view */
-	mm_registry_t reg;
-	rme_prim_cap_t rm;           /* the area's region map */
-	uint64_t base, size, end;
-	uint64_t chunk_size;
-	uint64_t map_count_max;
-	uint64_t vma_count;          /* Linux's map_count for the area */
-	uint64_t attachments;        /* attached pieces */
-	uint64_t mapped_bytes;
-	uint64_t next_shared_obj;    /* identities of MAP_SHARED|MAP_ANONYMOUS objects */
-	uint64_t lost_attachments;   /* regions an undo could not restore (never expected) */
-} area_t;
+#include "mmap_area.h"
 
 /* Linux's MAX_LFS_FILESIZE on 64-bit: the end of any file that can be mapped. */
 #define FILE_SIZE_MAX ((uint64_t)INT64_MAX)
@@ -49,84 +29,7 @@ typedef struct area {
 	RME_MAP_STACK | RME_MAP_HUGETLB | RME_MAP_32BIT | \
 	((unsigned)RME_MAP_HUGE_MASK << RME_MAP_HUGE_SHIFT))
 
-#define PROT_RWX (RME_PROT_READ | RME_PROT_WRITE | RME_PROT_EXEC)
-
-static area_t *
-area_of(rme_mmap_t *mm)
-{
-	return (area_t *)(void *)mm;
-}
-
-static uint64_t
-min_u64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
-/* ---- The primitives ------------------------------------------------------------ */
-
-static void *
-heap_alloc(area_t *a, size_t size)
-{
-	void *p = a->head.prims.heap_alloc(a->head.prims.ctx, size);
-
-	if (p)
-		memset(p, 0, size);
-	return p;
-}
-
-static void
-heap_free(area_t *a, void *p, size_t size)
-{
-	a->head.prims.heap_free(a->head.prims.ctx, p, size);
-}
-
-static rme_err_t
-attach_piece(area_t *a, const mm_piece_t *s)
-{
-	rme_prim_attr_t attr = {
-		.size = s->end - s->start,
-		.offset = s->chunk_off,
-		.use_at = 1,
-		.at = s->start - a->base,
-		.executable = (s->prot & RME_PROT_EXEC) != 0,
-		.writeable = (s->prot & RME_PROT_WRITE) != 0,
-	};
-	uint64_t at;
-
-	return a->head.prims.attach(a->head.prims.ctx, a->rm, s->chunk->ds, &attr, &at);
-}
-
-static void
-detach_piece(area_t *a, const mm_piece_t *s)
-{
-	a->head.prims.detach(a->head.prims.ctx, a->rm, s->start - a->base);
-}
-
-/* The chunk is used by no piece any more: give its RAM back. */
-static void
-chunk_release(area_t *a, mm_chunk_t *c)
-{
-	mm_reg_chunk_unlink(&a->reg, c);
-	a->head.prims.ram_free(a->head.prims.ctx, c->ds);
-	heap_free(a, c, sizeof(*c));
-}
-
 /* ---- Pieces and their attributes ----------------------------------------------- */
-
-/* What a piece is, apart from where it lies and what backs it. */
-typedef struct piece_attrs {
-	unsigned prot, vmflags;
-	uint64_t obj;
-	uint64_t pgoff;   /* at the piece's start */
-} piece_attrs_t;
-
-static piece_attrs_t
-attrs_of(const mm_piece_t *s, uint64_t at)
-{
-	piece_attrs_t pa = { s->prot, s->vmflags, s->obj, s->pgoff + (at - s->start) / MM_PAGE };
-	return pa;
-}
 
 /* The VMA flags of a new mapping (Linux's calc_vm_flag_bits and accountable_mapping). */
 static unsigned
@@ -149,16 +52,6 @@ vmflags_of_mmap(int flags, unsigned prot, bool shared, bool file)
 	if (!shared && (prot & RME_PROT_WRITE) && !(f & MM_VM_NORESERVE))
 		f |= MM_VM_ACCOUNT;
 	return f;
-}
-
-/* mprotect charges private memory that becomes writable (mprotect_fixup); it never uncharges. */
-static unsigned
-vmflags_after_mprotect(const mm_piece_t *s, unsigned prot)
-{
-	if ((prot & RME_PROT_WRITE) && !(s->prot & RME_PROT_WRITE) &&
-	    !(s->vmflags & (MM_VM_ACCOUNT | MM_VM_SHARED | MM_VM_NORESERVE)))
-		return s->vmflags | MM_VM_ACCOUNT;
-	return s->vmflags;
 }
 
 /* ---- VMAs: runs of pieces that Linux would merge --------------------------------- */
@@ -206,509 +99,6 @@ splits_one_vma(const area_t *a, uint64_t start, uint64_t end)
 	       within_one_vma(a, start, end, NULL);
 }
 
-/* The number of VMAs starting in [wstart, wend], counting the first at or after wend too. */
-static uint64_t
-count_vmas_from(const area_t *a, uint64_t wstart, uint64_t wend)
-{
-	mm_piece_t *s = mm_reg_lower_bound(&a->reg, wstart);
-	mm_piece_t *prev = s ? mm_reg_prev(s) : NULL;
-	uint64_t n = 0;
-
-	for (; s; prev = s, s = mm_reg_next(s)) {
-		if (!mm_piece_joins(prev, s))
-			n++;
-		if (s->start >= wend)
-			break;
-	}
-	return n;
-}
-
-/* ---- Transactions ---------------------------------------------------------------- */
-
-/* The new content of one address range: the pieces in it after the call. */
-typedef struct edit {
-	uint64_t start, end;
-	mm_piece_t *pieces, **tail;   /* in address order, linked by 'link' */
-} edit_t;
-
-/*
- * The old pieces that edits touch, widened to whole pieces: the window.
- * Edits whose windows overlap (one piece reaches into both) share one.
- */
-typedef struct window {
-	uint64_t start, end;
-	mm_piece_t *first_old;      /* the first old piece in it, or one above it */
-	mm_piece_t *after;          /* the window's pieces after the call */
-	edit_t *edits[2];
-	unsigned nedits;
-} window_t;
-
-typedef struct txn {
-	area_t *a;
-	edit_t edits[2];
-	unsigned nedits;
-	window_t windows[2];
-	unsigned nwindows;
-	mm_chunk_t *fresh;        /* chunks this call allocated, until they join the registry */
-	rme_err_t err;            /* the first failure while building */
-} txn_t;
-
-static void
-txn_init(txn_t *t, area_t *a)
-{
-	memset(t, 0, sizeof(*t));
-	t->a = a;
-}
-
-static edit_t *
-txn_edit(txn_t *t, uint64_t start, uint64_t end)
-{
-	edit_t *e = &t->edits[t->nedits++];
-
-	/* Pieces only ever lie in the area; what lies outside it is unmapped already. */
-	e->start = start < t->a->base ? t->a->base : start;
-	e->end = end > t->a->end ? t->a->end : end;
-	if (e->end < e->start)
-		e->end = e->start;
-	e->pieces = NULL;
-	e->tail = &e->pieces;
-	return e;
-}
-
-static void
-list_append(mm_piece_t ***tail, mm_piece_t *s)
-{
-	s->link = NULL;
-	**tail = s;
-	*tail = &s->link;
-}
-
-static mm_piece_t *
-piece_new(txn_t *t, uint64_t start, uint64_t end, const piece_attrs_t *pa,
-          mm_chunk_t *chunk, uint64_t chunk_off)
-{
-	mm_piece_t *s;
-
-	if (t->err)
-		return NULL;
-	s = heap_alloc(t->a, sizeof(*s));
-	if (!s) {
-		t->err = RME_ERR_HOST_NO_MEMORY;
-		return NULL;
-	}
-	s->start = start;
-	s->end = end;
-	s->prot = pa->prot;
-	s->vmflags = pa->vmflags;
-	s->obj = pa->obj;
-	s->pgoff = pa->pgoff;
-	s->chunk = chunk;
-	s->chunk_off = chunk_off;
-	return s;
-}
-
-/* A new RAM chunk of size bytes, zero-filled; it belongs to the transaction until commit. */
-static mm_chunk_t *
-chunk_new(txn_t *t, uint64_t size)
-{
-	area_t *a = t->a;
-	mm_chunk_t *c;
-	rme_err_t err;
-
-	if (t->err)
-		return NULL;
-	c = heap_alloc(a, sizeof(*c));
-	if (!c) {
-		t->err = RME_ERR_HOST_NO_MEMORY;
-		return NULL;
-	}
-	err = a->head.prims.ram_alloc(a->head.prims.ctx, size, &c->ds);
-	if (err != RME_OK) {
-		heap_free(a, c, sizeof(*c));
-		t->err = err;
-		return NULL;
-	}
-	c->size = size;
-	c->fresh_next = t->fresh;
-	t->fresh = c;
-	return c;
-}
-
-/*
- * New memory in [start, end): one reservation piece without RAM for
- * PROT_NONE, else one piece per chunk of at most chunk_size bytes.
- */
-static bool
-edit_add_new(txn_t *t, edit_t *e, uint64_t start, uint64_t end, piece_attrs_t pa)
-{
-	if (pa.prot == RME_PROT_NONE) {
-		mm_piece_t *s = piece_new(t, start, end, &pa, NULL, 0);
-		if (s)
-			list_append(&e->tail, s);
-		return s != NULL;
-	}
-	for (uint64_t pos = start; pos < end;) {
-		uint64_t len = min_u64(t->a->chunk_size, end - pos);
-		piece_attrs_t here = pa;
-		mm_chunk_t *c;
-		mm_piece_t *s;
-
-		here.pgoff = pa.pgoff + (pos - start) / MM_PAGE;
-		c = chunk_new(t, len);
-		s = piece_new(t, pos, pos + len, &here, c, 0);
-		if (!s)
-			return false;
-		list_append(&e->tail, s);
-		pos += len;
-	}
-	return true;
-}
-
-/* The pieces of [src, src_end), moved to dst with their RAM: mremap re-attaches, never copies. */
-static bool
-edit_add_moved(txn_t *t, edit_t *e, uint64_t src, uint64_t src_end, uint64_t dst)
-{
-	for (mm_piece_t *s = mm_reg_lower_bound(&t->a->reg, src); s && s->start < src_end;
-	     s = mm_reg_next(s)) {
-		uint64_t from = s->start > src ? s->start : src;
-		uint64_t to = min_u64(s->end, src_end);
-		piece_attrs_t pa = attrs_of(s, from);
-		mm_piece_t *n = piece_new(t, dst + (from - src), dst + (to - src), &pa, s->chunk,
-		                        s->chunk_off + (from - s->start));
-		if (!n)
-			return false;
-		list_append(&e->tail, n);
-	}
-	return true;
-}
-
-/*
- * The pieces of [start, end) with protection prot: the RAM stays (a piece
- * that becomes PROT_NONE is detached but keeps its content, as on Linux);
- * a reservation without RAM gets fresh zeroed chunks when it becomes
- * accessible; an unchanged whole piece is kept as it is.
- */
-static bool
-edit_add_reprotected(txn_t *t, edit_t *e, uint64_t start, uint64_t end, unsigned prot)
-{
-	for (mm_piece_t *s = mm_reg_lower_bound(&t->a->reg, start); s && s->start < end;
-	     s = mm_reg_next(s)) {
-		uint64_t from = s->start > start ? s->start : start;
-		uint64_t to = min_u64(s->end, end);
-		piece_attrs_t pa = attrs_of(s, from);
-		mm_piece_t *n;
-
-		pa.prot = prot;
-		pa.vmflags = vmflags_after_mprotect(s, prot);
-		if (from == s->start && to == s->end && pa.prot == s->prot &&
-		    pa.vmflags == s->vmflags) {
-			s->keep = true;
-			list_append(&e->tail, s);
-			continue;
-		}
-		if (!s->chunk && prot != RME_PROT_NONE) {
-			if (!edit_add_new(t, e, from, to, pa))
-				return false;
-			continue;
-		}
-		n = piece_new(t, from, to, &pa, s->chunk, s->chunk_off + (from - s->start));
-		if (!n)
-			return false;
-		list_append(&e->tail, n);
-	}
-	return true;
-}
-
-/* [start, end) as it is, but with fresh zeroed memory (what MREMAP_DONTUNMAP leaves behind). */
-static bool
-edit_add_emptied(txn_t *t, edit_t *e, uint64_t start, uint64_t end)
-{
-	for (mm_piece_t *s = mm_reg_lower_bound(&t->a->reg, start); s && s->start < end;
-	     s = mm_reg_next(s)) {
-		uint64_t from = s->start > start ? s->start : start;
-		piece_attrs_t pa = attrs_of(s, from);
-
-		pa.vmflags &= ~(unsigned)(MM_VM_ACCOUNT | MM_VM_LOCKED);
-		if (!edit_add_new(t, e, from, min_u64(s->end, end), pa))
-			return false;
-	}
-	return true;
-}
-
-/* Group the edits into windows of whole old pieces, merging windows that overlap. */
-static void
-plan_windows(txn_t *t)
-{
-	edit_t *order[2];
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < t->nedits; i++)
-		if (t->edits[i].start < t->edits[i].end)
-			order[n++] = &t->edits[i];
-	if (n == 2 && order[1]->start < order[0]->start) {
-		edit_t *tmp = order[0];
-		order[0] = order[1];
-		order[1] = tmp;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		edit_t *e = order[i];
-		mm_piece_t *first = mm_reg_find(&t->a->reg, e->start);
-		mm_piece_t *last = mm_reg_find(&t->a->reg, e->end - 1);
-		uint64_t ws = first ? first->start : e->start;
-		uint64_t we = last ? last->end : e->end;
-		window_t *w = t->nwindows ? &t->windows[t->nwindows - 1] : NULL;
-
-		if (w && ws < w->end) {
-			if (we > w->end)
-				w->end = we;
-		} else {
-			w = &t->windows[t->nwindows++];
-			w->start = ws;
-			w->end = we;
-		}
-		w->edits[w->nedits++] = e;
-	}
-	for (unsigned i = 0; i < t->nwindows; i++)
-		t->windows[i].first_old = mm_reg_lower_bound(&t->a->reg, t->windows[i].start);
-}
-
-/* Append what stays of the old pieces in [from, to): whole pieces as they are, cut ones as copies. */
-static bool
-add_remainders(txn_t *t, uint64_t from, uint64_t to, mm_piece_t ***tail)
-{
-	if (from >= to)
-		return true;
-	for (mm_piece_t *s = mm_reg_lower_bound(&t->a->reg, from); s && s->start < to;
-	     s = mm_reg_next(s)) {
-		uint64_t ps = s->start > from ? s->start : from;
-		uint64_t pe = min_u64(s->end, to);
-		piece_attrs_t pa;
-		mm_piece_t *n;
-
-		if (ps == s->start && pe == s->end) {
-			s->keep = true;
-			list_append(tail, s);
-			continue;
-		}
-		pa = attrs_of(s, ps);
-		n = piece_new(t, ps, pe, &pa, s->chunk, s->chunk ? s->chunk_off + (ps - s->start) : 0);
-		if (!n)
-			return false;
-		list_append(tail, n);
-	}
-	return true;
-}
-
-/* The window's pieces after the call, in order: remainders, edits, remainders... */
-static bool
-build_window(txn_t *t, window_t *w)
-{
-	mm_piece_t *head = NULL, **tail = &head;
-	uint64_t pos = w->start;
-	bool ok = true;
-
-	for (unsigned i = 0; ok && i < w->nedits; i++) {
-		edit_t *e = w->edits[i];
-
-		ok = add_remainders(t, pos, e->start, &tail);
-		if (!ok)
-			break;
-		/* the window owns the edit's pieces now */
-		if (e->pieces) {
-			*tail = e->pieces;
-			tail = e->tail;
-		}
-		e->pieces = NULL;
-		e->tail = &e->pieces;
-		pos = e->end;
-	}
-	if (ok)
-		ok = add_remainders(t, pos, w->end, &tail);
-	*tail = NULL;
-	w->after = head;
-	return ok;
-}
-
-/* Free a list of pieces that did not make it; old pieces in it are only unmarked. */
-static void
-free_unused_pieces(area_t *a, mm_piece_t *s)
-{
-	while (s) {
-		mm_piece_t *next = s->link;
-
-		if (s->keep) {
-			s->keep = false;
-			s->link = NULL;
-		} else {
-			heap_free(a, s, sizeof(*s));
-		}
-		s = next;
-	}
-}
-
-static void
-release_fresh_chunks(txn_t *t)
-{
-	while (t->fresh) {
-		mm_chunk_t *c = t->fresh;
-
-		t->fresh = c->fresh_next;
-		t->a->head.prims.ram_free(t->a->head.prims.ctx, c->ds);
-		heap_free(t->a, c, sizeof(*c));
-	}
-}
-
-/* Give back everything the transaction took; the registry is untouched. */
-static void
-txn_abort(txn_t *t)
-{
-	for (unsigned i = 0; i < t->nwindows; i++)
-		free_unused_pieces(t->a, t->windows[i].after);
-	for (unsigned i = 0; i < t->nedits; i++)
-		free_unused_pieces(t->a, t->edits[i].pieces);
-	release_fresh_chunks(t);
-}
-
-/* Visit the old pieces of a window that the call removes (all but the kept ones). */
-#define FOR_EACH_DOOMED(a, w, s) \
-	for (mm_piece_t *s = (w)->first_old; s && s->start < (w)->end; s = mm_reg_next(s)) \
-		if (!s->keep)
-
-/*
- * Detach the regions that go away and attach the new ones. On failure,
- * detach what was attached, give the new RAM back (so that core can refill
- * its metadata with that quota) and restore the old regions.
- */
-static rme_err_t
-apply_regions(txn_t *t)
-{
-	area_t *a = t->a;
-	rme_err_t err = RME_OK;
-	mm_piece_t *failed = NULL;
-
-	for (unsigned i = 0; i < t->nwindows; i++)
-		FOR_EACH_DOOMED(a, &t->windows[i], s)
-			if (mm_piece_attached(s))
-				detach_piece(a, s);
-
-	for (unsigned i = 0; i < t->nwindows && !failed; i++) {
-		for (mm_piece_t *s = t->windows[i].after; s; s = s->link) {
-			if (s->keep || !mm_piece_attached(s))
-				continue;
-			err = attach_piece(a, s);
-			if (err != RME_OK) {
-				failed = s;
-				break;
-			}
-		}
-	}
-	if (!failed)
-		return RME_OK;
-
-	for (unsigned i = 0; i < t->nwindows; i++) {
-		mm_piece_t *s;
-
-		for (s = t->windows[i].after; s && s != failed; s = s->link)
-			if (!s->keep && mm_piece_attached(s))
-				detach_piece(a, s);
-		if (s == failed)
-			break;
-	}
-	release_fresh_chunks(t);
-	for (unsigned i = 0; i < t->nwindows; i++)
-		FOR_EACH_DOOMED(a, &t->windows[i], s)
-			if (mm_piece_attached(s) && attach_piece(a, s) != RME_OK)
-				a->lost_attachments++;
-	return err;
-}
-
-/* Make the new pieces the registry's; cannot fail. Releases chunks nothing uses any more. */
-static void
-commit_registry(txn_t *t)
-{
-	area_t *a = t->a;
-	mm_piece_t *doomed = NULL;
-
-	/* New references first, so that a chunk moving to new pieces never drops to zero. */
-	for (unsigned i = 0; i < t->nwindows; i++)
-		for (mm_piece_t *s = t->windows[i].after; s; s = s->link)
-			if (!s->keep && s->chunk)
-				s->chunk->refs++;
-	while (t->fresh) {
-		mm_chunk_t *c = t->fresh;
-
-		t->fresh = c->fresh_next;
-		mm_reg_chunk_link(&a->reg, c);
-	}
-
-	/* Window by window, so that each recount sees a consistent registry. */
-	for (unsigned i = 0; i < t->nwindows; i++) {
-		window_t *w = &t->windows[i];
-		uint64_t before = count_vmas_from(a, w->start, w->end);
-		mm_piece_t *gone = NULL;
-
-		FOR_EACH_DOOMED(a, w, s) {
-			s->link = gone;
-			gone = s;
-		}
-		while (gone) {
-			mm_piece_t *s = gone;
-
-			gone = s->link;
-			mm_reg_remove(&a->reg, s);
-			a->mapped_bytes -= s->end - s->start;
-			a->attachments -= mm_piece_attached(s);
-			s->link = doomed;
-			doomed = s;
-		}
-		for (mm_piece_t *s = w->after, *next; s; s = next) {
-			next = s->link;
-			s->link = NULL;
-			if (s->keep) {
-				s->keep = false;
-				continue;
-			}
-			mm_reg_insert(&a->reg, s);
-			a->mapped_bytes += s->end - s->start;
-			a->attachments += mm_piece_attached(s);
-		}
-		a->vma_count = a->vma_count + count_vmas_from(a, w->start, w->end) - before;
-		w->after = NULL;
-	}
-
-	while (doomed) {
-		mm_piece_t *s = doomed;
-
-		doomed = s->link;
-		if (s->chunk && --s->chunk->refs == 0)
-			chunk_release(a, s->chunk);
-		heap_free(a, s, sizeof(*s));
-	}
-}
-
-/* Carry the transaction out, or nothing of it; returns 0 or an errno. */
-static int
-txn_commit(txn_t *t)
-{
-	rme_err_t err = t->err;
-
-	if (err == RME_OK) {
-		plan_windows(t);
-		for (unsigned i = 0; i < t->nwindows; i++)
-			if (!build_window(t, &t->windows[i]))
-				break;
-		err = t->err;
-	}
-	if (err == RME_OK)
-		err = apply_regions(t);
-	if (err != RME_OK) {
-		txn_abort(t);
-		return rme_errno_from_err(err);
-	}
-	commit_registry(t);
-	return 0;
-}
-
 /* ---- Checks shared by the calls -------------------------------------------------- */
 
 /* munmap's argument rules; the area's end plays TASK_SIZE. Yields the page-rounded end. */
@@ -741,6 +131,41 @@ place(const area_t *a, uint64_t hint, uint64_t len, uint64_t *out)
 
 /* ---- mmap ----------------------------------------------------------------------- */
 
+/*
+ * Shared or private, as do_mmap decides from MAP_TYPE: for a file,
+ * MAP_SHARED drops the flags it does not know and MAP_SHARED_VALIDATE
+ * refuses them (*flags: what remains); anonymous shared memory cannot grow
+ * down. Returns 0 or an errno.
+ */
+static int
+mapping_type(int *flags, bool anon, bool *shared)
+{
+	switch (*flags & RME_MAP_TYPE) {
+	case RME_MAP_SHARED:
+		if (!anon) {
+			*flags = (int)((unsigned)*flags & LEGACY_MAP_MASK);
+			break;   /* and validated like MAP_SHARED_VALIDATE, which it now passes */
+		}
+		if (*flags & RME_MAP_GROWSDOWN)
+			return RME_EINVAL;
+		*shared = true;
+		return 0;
+	case RME_MAP_SHARED_VALIDATE:
+		if (anon)
+			return RME_EINVAL;
+		break;
+	case RME_MAP_PRIVATE:
+		*shared = false;
+		return 0;
+	default:
+		return RME_EINVAL;
+	}
+	if ((unsigned)*flags & ~LEGACY_MAP_MASK)
+		return RME_EOPNOTSUPP;
+	*shared = true;
+	return 0;
+}
+
 static int
 area_mmap(rme_mmap_t *mm, uint64_t addr, uint64_t len, int prot, int flags, int fd,
           uint64_t offset, uint64_t *out_addr)
@@ -753,6 +178,7 @@ area_mmap(rme_mmap_t *mm, uint64_t addr, uint64_t len, int prot, int flags, int 
 	uint64_t pgoff, start;
 	piece_attrs_t pa;
 	txn_t t;
+	int rc;
 
 	/* The order of the checks is Linux's (sys_mmap, ksys_mmap_pgoff, do_mmap). */
 	if (!mm_page_aligned(offset))
@@ -784,39 +210,11 @@ area_mmap(rme_mmap_t *mm, uint64_t addr, uint64_t len, int prot, int flags, int 
 	if (noreplace && !mm_reg_range_free(&a->reg, start, start + len))
 		return RME_EEXIST;
 
-	if (!anon) {
-		/* file_mmap_ok: a regular file ends at MAX_LFS_FILESIZE */
-		if (len > FILE_SIZE_MAX || pgoff > (FILE_SIZE_MAX - len) / MM_PAGE)
-			return RME_EOVERFLOW;
-		switch (flags & RME_MAP_TYPE) {
-		case RME_MAP_SHARED:
-			flags = (int)((unsigned)flags & LEGACY_MAP_MASK);
-			/* fall through */
-		case RME_MAP_SHARED_VALIDATE:
-			if ((unsigned)flags & ~LEGACY_MAP_MASK)
-				return RME_EOPNOTSUPP;
-			shared = true;
-			break;
-		case RME_MAP_PRIVATE:
-			shared = false;
-			break;
-		default:
-			return RME_EINVAL;
-		}
-	} else {
-		switch (flags & RME_MAP_TYPE) {
-		case RME_MAP_SHARED:
-			if (flags & RME_MAP_GROWSDOWN)
-				return RME_EINVAL;
-			shared = true;
-			break;
-		case RME_MAP_PRIVATE:
-			shared = false;
-			break;
-		default:
-			return RME_EINVAL;
-		}
-	}
+	/* file_mmap_ok: a regular file ends at MAX_LFS_FILESIZE */
+	if (!anon && (len > FILE_SIZE_MAX || pgoff > (FILE_SIZE_MAX - len) / MM_PAGE))
+		return RME_EOVERFLOW;
+	if ((rc = mapping_type(&flags, anon, &shared)) != 0)
+		return rc;
 
 	/* Replacing the middle of one VMA splits it: not at the limit. */
 	if (fixed && !noreplace && a->vma_count >= a->map_count_max &&
@@ -836,14 +234,12 @@ area_mmap(rme_mmap_t *mm, uint64_t addr, uint64_t len, int prot, int flags, int 
 		pa.pgoff = start / MM_PAGE;   /* Linux's vm_pgoff of anonymous memory */
 	}
 
-	txn_init(&t, a);
-	edit_add_new(&t, txn_edit(&t, start, start + len), start, start + len, pa);
-	{
-		int rc = txn_commit(&t);
-		if (rc == 0)
-			*out_addr = start;
-		return rc;
-	}
+	mm_txn_init(&t, a);
+	mm_edit_add_new(&t, mm_txn_edit(&t, start, start + len), start, start + len, pa);
+	rc = mm_txn_commit(&t);
+	if (rc == 0)
+		*out_addr = start;
+	return rc;
 }
 
 /* ---- munmap --------------------------------------------------------------------- */
@@ -859,9 +255,9 @@ unmap_range(area_t *a, uint64_t start, uint64_t end)
 	/* The count may go above its limit by removing, but not by a split. */
 	if (a->vma_count >= a->map_count_max && splits_one_vma(a, start, end))
 		return RME_ENOMEM;
-	txn_init(&t, a);
-	txn_edit(&t, start, end);
-	return txn_commit(&t);
+	mm_txn_init(&t, a);
+	mm_txn_edit(&t, start, end);
+	return mm_txn_commit(&t);
 }
 
 static int
@@ -1018,10 +414,10 @@ area_mprotect(rme_mmap_t *mm, uint64_t start, uint64_t len, int prot)
 	if (stop > start) {
 		int err;
 
-		txn_init(&t, a);
-		edit_add_reprotected(&t, txn_edit(&t, start, stop), start, stop,
+		mm_txn_init(&t, a);
+		mm_edit_add_reprotected(&t, mm_txn_edit(&t, start, stop), start, stop,
 		                     (unsigned)prot & PROT_RWX);
-		err = txn_commit(&t);
+		err = mm_txn_commit(&t);
 		if (err)
 			return err;
 	}
@@ -1038,7 +434,7 @@ static bool
 edit_add_growth(txn_t *t, edit_t *e, const mm_piece_t *last, uint64_t src_end, uint64_t from,
                 uint64_t to)
 {
-	return edit_add_new(t, e, from, to, attrs_of(last, src_end));
+	return mm_edit_add_new(t, e, from, to, attrs_of(last, src_end));
 }
 
 /*
@@ -1052,15 +448,15 @@ move_mapping(area_t *a, uint64_t addr, uint64_t old_len, uint64_t move_len,
 	edit_t *src_edit, *dst_edit;
 	txn_t t;
 
-	txn_init(&t, a);
-	src_edit = txn_edit(&t, addr, addr + old_len);
-	dst_edit = txn_edit(&t, dst, dst + new_len);
+	mm_txn_init(&t, a);
+	src_edit = mm_txn_edit(&t, addr, addr + old_len);
+	dst_edit = mm_txn_edit(&t, dst, dst + new_len);
 	if (dontunmap)
-		edit_add_emptied(&t, src_edit, addr, addr + old_len);
-	edit_add_moved(&t, dst_edit, addr, addr + move_len, dst);
+		mm_edit_add_emptied(&t, src_edit, addr, addr + old_len);
+	mm_edit_add_moved(&t, dst_edit, addr, addr + move_len, dst);
 	if (new_len > move_len)
 		edit_add_growth(&t, dst_edit, last, addr + move_len, dst + move_len, dst + new_len);
-	return txn_commit(&t);
+	return mm_txn_commit(&t);
 }
 
 /*
@@ -1178,10 +574,10 @@ area_mremap(rme_mmap_t *mm, uint64_t addr, uint64_t old_len, uint64_t new_len, i
 	    mm_reg_range_free(&a->reg, end, addr + new_len)) {
 		txn_t t;
 
-		txn_init(&t, a);
-		edit_add_growth(&t, txn_edit(&t, end, addr + new_len), last, end, end,
+		mm_txn_init(&t, a);
+		edit_add_growth(&t, mm_txn_edit(&t, end, addr + new_len), last, end, end,
 		                addr + new_len);
-		rc = txn_commit(&t);
+		rc = mm_txn_commit(&t);
 		if (rc == 0)
 			*out_addr = addr;
 		return rc;
@@ -1351,137 +747,6 @@ area_msync(rme_mmap_t *mm, uint64_t start, uint64_t len, int flags)
 	return walk_range(a, start, start + rounded, msync_visit, flags);
 }
 
-/* ---- Inspection ----------------------------------------------------------------- */
-
-static void
-vma_begin(rme_mmap_vma_t *v, const mm_piece_t *s)
-{
-	v->start = s->start;
-	v->len = s->end - s->start;
-	v->prot = (int)s->prot;
-	v->flags = (s->vmflags & MM_VM_SHARED) ? RME_MAP_SHARED : RME_MAP_PRIVATE;
-	if (!(s->vmflags & MM_VM_FILE))
-		v->flags |= RME_MAP_ANONYMOUS;
-	if (s->vmflags & MM_VM_LOCKED)
-		v->flags |= RME_MAP_LOCKED;
-	if (s->vmflags & MM_VM_NORESERVE)
-		v->flags |= RME_MAP_NORESERVE;
-	if (s->vmflags & MM_VM_GROWSDOWN)
-		v->flags |= RME_MAP_GROWSDOWN;
-	if (s->vmflags & MM_VM_NOHUGEPAGE)
-		v->flags |= RME_MAP_STACK;
-	v->offset = s->pgoff * MM_PAGE;
-	v->ram = s->chunk ? v->len : 0;
-}
-
-static int
-area_foreach(rme_mmap_t *mm, int (*fn)(void *ctx, const rme_mmap_vma_t *vma), void *ctx)
-{
-	area_t *a = area_of(mm);
-	rme_mmap_vma_t v;
-	const mm_piece_t *prev = NULL;
-
-	for (const mm_piece_t *s = mm_reg_first(&a->reg); s; prev = s, s = mm_reg_next(s)) {
-		if (prev && mm_piece_joins(prev, s)) {
-			v.len += s->end - s->start;
-			v.ram += s->chunk ? s->end - s->start : 0;
-			continue;
-		}
-		if (prev) {
-			int rc = fn(ctx, &v);
-			if (rc)
-				return rc;
-		}
-		vma_begin(&v, s);
-	}
-	return prev ? fn(ctx, &v) : 0;
-}
-
-static void
-area_stats(rme_mmap_t *mm, rme_mmap_stats_t *out)
-{
-	area_t *a = area_of(mm);
-
-	out->area_base = a->base;
-	out->area_size = a->size;
-	out->area_rm = a->rm;
-	out->chunk_size = a->chunk_size;
-	out->map_count_max = a->map_count_max;
-	out->vmas = a->vma_count;
-	out->pieces = a->reg.npieces;
-	out->attachments = a->attachments;
-	out->chunks = a->reg.nchunks;
-	out->chunk_bytes = a->reg.chunk_bytes;
-	out->mapped_bytes = a->mapped_bytes;
-}
-
-static rme_err_t
-check_failed(mm_text_t *t, const char *what, const mm_piece_t *s)
-{
-	mm_describe(t, what, s);
-	return RME_ERR_INVALID_ARGUMENT;
-}
-
-static rme_err_t
-area_check(rme_mmap_t *mm, char *msg, size_t msglen)
-{
-	area_t *a = area_of(mm);
-	uint64_t vmas = 0, attached = 0, mapped = 0, nchunks = 0, chunk_bytes = 0;
-	const mm_piece_t *prev = NULL;
-	mm_text_t t;
-
-	mm_text_init(&t, msg, msglen);
-	if (a->lost_attachments) {
-		mm_text_dec(&t, a->lost_attachments);
-		return check_failed(&t, " regions could not be restored after a failed call", NULL);
-	}
-	if (!mm_reg_check(&a->reg, &t))
-		return RME_ERR_INVALID_ARGUMENT;
-	for (mm_chunk_t *c = a->reg.chunks; c; c = c->next)
-		c->check_refs = c->check_bytes = 0;
-	for (const mm_piece_t *s = mm_reg_first(&a->reg); s; prev = s, s = mm_reg_next(s)) {
-		uint64_t len = s->end - s->start;
-
-		if (s->keep || s->link)
-			return check_failed(&t, "a transaction left a mark", s);
-		if (s->prot & ~(unsigned)PROT_RWX)
-			return check_failed(&t, "a protection has unknown bits", s);
-		if (!s->chunk && s->prot != RME_PROT_NONE)
-			return check_failed(&t, "an accessible piece has no RAM", s);
-		if (s->chunk) {
-			if (!mm_page_aligned(s->chunk_off) || s->chunk_off > s->chunk->size ||
-			    len > s->chunk->size - s->chunk_off)
-				return check_failed(&t, "a piece reaches beyond its chunk", s);
-			s->chunk->check_refs++;
-			s->chunk->check_bytes += len;
-		}
-		if (!mm_piece_joins(prev, s))
-			vmas++;
-		attached += mm_piece_attached(s);
-		mapped += len;
-	}
-	for (mm_chunk_t *c = a->reg.chunks; c; c = c->next) {
-		if (c->refs == 0 || c->check_refs != c->refs)
-			return check_failed(&t, "a chunk's reference count is wrong", NULL);
-		if (c->check_bytes > c->size)
-			return check_failed(&t, "pieces use more of a chunk than it has", NULL);
-		nchunks++;
-		chunk_bytes += c->size;
-	}
-	if (nchunks != a->reg.nchunks || chunk_bytes != a->reg.chunk_bytes)
-		return check_failed(&t, "the chunk totals are wrong", NULL);
-	if (vmas != a->vma_count) {
-		mm_text_str(&t, "the VMA count is ");
-		mm_text_dec(&t, a->vma_count);
-		mm_text_str(&t, ", the registry has ");
-		mm_text_dec(&t, vmas);
-		return RME_ERR_INVALID_ARGUMENT;
-	}
-	if (attached != a->attachments || mapped != a->mapped_bytes)
-		return check_failed(&t, "the attachment or byte totals are wrong", NULL);
-	return RME_OK;
-}
-
 /* ---- Set-up and tear-down ------------------------------------------------------- */
 
 static rme_err_t
@@ -1641,7 +906,7 @@ const mmap_ops_t mmap_area_ops = {
 	.mremap = area_mremap,
 	.madvise = area_madvise,
 	.msync = area_msync,
-	.foreach = area_foreach,
-	.stats = area_stats,
-	.check = area_check,
+	.foreach = mm_area_foreach,
+	.stats = mm_area_stats,
+	.check = mm_area_check,
 };

@@ -1,0 +1,136 @@
+/*
+ * mmap_inspect.c: looking into the "rmemu" policy's area from outside: its
+ * mappings as Linux counts VMAs (rme_mmap_foreach), its figures
+ * (rme_mmap_stats), and the invariant checker (rme_mmap_check), which
+ * holds the registry, the chunks and the totals against each other.
+ */
+#include "mmap_area.h"
+
+static void
+vma_begin(rme_mmap_vma_t *v, const mm_piece_t *s)
+{
+	v->start = s->start;
+	v->len = s->end - s->start;
+	v->prot = (int)s->prot;
+	v->flags = (s->vmflags & MM_VM_SHARED) ? RME_MAP_SHARED : RME_MAP_PRIVATE;
+	if (!(s->vmflags & MM_VM_FILE))
+		v->flags |= RME_MAP_ANONYMOUS;
+	if (s->vmflags & MM_VM_LOCKED)
+		v->flags |= RME_MAP_LOCKED;
+	if (s->vmflags & MM_VM_NORESERVE)
+		v->flags |= RME_MAP_NORESERVE;
+	if (s->vmflags & MM_VM_GROWSDOWN)
+		v->flags |= RME_MAP_GROWSDOWN;
+	if (s->vmflags & MM_VM_NOHUGEPAGE)
+		v->flags |= RME_MAP_STACK;
+	v->offset = s->pgoff * MM_PAGE;
+	v->ram = s->chunk ? v->len : 0;
+}
+
+int
+mm_area_foreach(rme_mmap_t *mm, int (*fn)(void *ctx, const rme_mmap_vma_t *vma), void *ctx)
+{
+	area_t *a = area_of(mm);
+	rme_mmap_vma_t v;
+	const mm_piece_t *prev = NULL;
+
+	for (const mm_piece_t *s = mm_reg_first(&a->reg); s; prev = s, s = mm_reg_next(s)) {
+		if (prev && mm_piece_joins(prev, s)) {
+			v.len += s->end - s->start;
+			v.ram += s->chunk ? s->end - s->start : 0;
+			continue;
+		}
+		if (prev) {
+			int rc = fn(ctx, &v);
+			if (rc)
+				return rc;
+		}
+		vma_begin(&v, s);
+	}
+	return prev ? fn(ctx, &v) : 0;
+}
+
+void
+mm_area_stats(rme_mmap_t *mm, rme_mmap_stats_t *out)
+{
+	area_t *a = area_of(mm);
+
+	out->area_base = a->base;
+	out->area_size = a->size;
+	out->area_rm = a->rm;
+	out->chunk_size = a->chunk_size;
+	out->map_count_max = a->map_count_max;
+	out->vmas = a->vma_count;
+	out->pieces = a->reg.npieces;
+	out->attachments = a->attachments;
+	out->chunks = a->reg.nchunks;
+	out->chunk_bytes = a->reg.chunk_bytes;
+	out->mapped_bytes = a->mapped_bytes;
+}
+
+static rme_err_t
+check_failed(mm_text_t *t, const char *what, const mm_piece_t *s)
+{
+	mm_describe(t, what, s);
+	return RME_ERR_INVALID_ARGUMENT;
+}
+
+rme_err_t
+mm_area_check(rme_mmap_t *mm, char *msg, size_t msglen)
+{
+	area_t *a = area_of(mm);
+	uint64_t vmas = 0, attached = 0, mapped = 0, nchunks = 0, chunk_bytes = 0;
+	const mm_piece_t *prev = NULL;
+	mm_text_t t;
+
+	mm_text_init(&t, msg, msglen);
+	if (a->lost_attachments) {
+		mm_text_dec(&t, a->lost_attachments);
+		return check_failed(&t, " regions could not be restored after a failed call", NULL);
+	}
+	if (!mm_reg_check(&a->reg, &t))
+		return RME_ERR_INVALID_ARGUMENT;
+	for (mm_chunk_t *c = a->reg.chunks; c; c = c->next)
+		c->check_refs = c->check_bytes = 0;
+	for (const mm_piece_t *s = mm_reg_first(&a->reg); s; prev = s, s = mm_reg_next(s)) {
+		uint64_t len = s->end - s->start;
+
+		if (s->keep || s->link)
+			return check_failed(&t, "a transaction left a mark", s);
+		if (s->prot & ~(unsigned)PROT_RWX)
+			return check_failed(&t, "a protection has unknown bits", s);
+		if (!s->chunk && s->prot != RME_PROT_NONE)
+			return check_failed(&t, "an accessible piece has no RAM", s);
+		if (s->chunk) {
+			if (!mm_page_aligned(s->chunk_off) || s->chunk_off > s->chunk->size ||
+			    len > s->chunk->size - s->chunk_off)
+				return check_failed(&t, "a piece reaches beyond its chunk", s);
+			s->chunk->check_refs++;
+			s->chunk->check_bytes += len;
+		}
+		if (!mm_piece_joins(prev, s))
+			vmas++;
+		attached += mm_piece_attached(s);
+		mapped += len;
+	}
+	for (mm_chunk_t *c = a->reg.chunks; c; c = c->next) {
+		if (c->refs == 0 || c->check_refs != c->refs)
+			return check_failed(&t, "a chunk's reference count is wrong", NULL);
+		if (c->check_bytes > c->size)
+			return check_failed(&t, "pieces use more of a chunk than it has", NULL);
+		nchunks++;
+		chunk_bytes += c->size;
+	}
+	if (nchunks != a->reg.nchunks || chunk_bytes != a->reg.chunk_bytes)
+		return check_failed(&t, "the chunk totals are wrong", NULL);
+	if (vmas != a->vma_count) {
+		mm_text_str(&t, "the VMA count is ");
+		mm_text_dec(&t, a->vma_count);
+		mm_text_str(&t, ", the registry has ");
+		mm_text_dec(&t, vmas);
+		return RME_ERR_INVALID_ARGUMENT;
+	}
+	if (attached != a->attachments || mapped != a->mapped_bytes)
+		return check_failed(&t, "the attachment or byte totals are wrong", NULL);
+	return RME_OK;
+}
