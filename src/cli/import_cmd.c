@@ -1,0 +1,100 @@
+/*
+ * import_cmd.c: the import-strace command: its options, the names of the
+ * traces it writes, and reading the log (strace_import.h does the rest).
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "strace_importer.h"
+
+static void
+import_usage(FILE *out)
+{
+	fputs("usage: rmemu import-strace [-o DIR] [--strict] [--quota SPEC] LOG   (- reads standard input)\n"
+	      "\n"
+	      "Turn a log of 'strace -f -e trace=%memory,clone,clone3,fork,vfork,execve -o LOG CMD'\n"
+	      "into traces, one per address space: DIR/NAME.PID.trace, and DIR/NAME.PID.N.trace for\n"
+	      "the N-th after an execve, where NAME is the log's file name without .log or .strace.\n"
+	      "Prints the names written. Calls a trace cannot express stay as comments.\n"
+	      "\n"
+	      "  -o, --dir DIR     where to write the traces (default: the current directory)\n"
+	      "  -s, --strict      stop at the first line that cannot be read (exit 2)\n"
+	      "  -q, --quota SPEC  the quota to write, as 'ram=64M caps=500' (default: one that\n"
+	      "                    never limits the mmap area)\n"
+	      "  -h, --help        show this help\n"
+	      "\n"
+	      "Exit status: 0 when the traces were written, 2 on bad usage or input.\n", out);
+}
+
+/* DIR/NAME: the log's file name without its directory and a .log or .strace ending. */
+static char *
+output_prefix(const char *dir, const char *log_path)
+{
+	const char *base = strcmp(log_path, "-") == 0 ? "stdin" : log_path;
+	const char *slash = strrchr(base, '/');
+	size_t n;
+	sbuf_t b = { 0 };
+
+	if (slash)
+		base = slash + 1;
+	n = strlen(base);
+	if (n > 4 && strcmp(base + n - 4, ".log") == 0)
+		n -= 4;
+	else if (n > 7 && strcmp(base + n - 7, ".strace") == 0)
+		n -= 7;
+	if (dir) {
+		sb_puts(&b, dir);
+		if (b.len && b.p[b.len - 1] != '/')
+			sb_puts(&b, "/");
+	}
+	sb_add(&b, base, n);
+	return b.p;
+}
+
+int
+cmd_import_strace(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'o' },
+		{ "strict", no_argument, NULL, 's' },
+		{ "quota", required_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	import_options_t opt;
+	const char *dir = NULL;
+	char *text, *prefix;
+	size_t len;
+	int c, status;
+
+	memset(&opt, 0, sizeof(opt));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:sq:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': dir = optarg; break;
+		case 's': opt.strict = 1; break;
+		case 'q':
+			if (import_parse_quota(optarg, &opt) != 0)
+				return EXIT_USAGE;
+			break;
+		case 'h': import_usage(stdout); return EXIT_OK;
+		default: import_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		import_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (cli_read_file(argv[optind], &text, &len) != 0)
+		return EXIT_USAGE;
+	prefix = output_prefix(dir, argv[optind]);
+	status = strace_import(strcmp(argv[optind], "-") == 0 ? "<stdin>" : argv[optind], text, len,
+	                       prefix, &opt);
+	free(prefix);
+	free(text);
+	return status;
+}

@@ -1,0 +1,549 @@
+/*
+ * strace_calls.c: import-strace's memory calls as trace operations: mmap,
+ * munmap, mprotect, madvise, msync and mremap, each written where its
+ * memory lies in the model, with the results Linux gave; calls the format
+ * has no form for stay comments (strace_importer.h, doc/recording.md).
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rmemu/mmap.h>
+#include <rmemu/trace.h>
+
+#include "strace_importer.h"
+#include "xalloc.h"
+
+static int
+arg_u64(const strace_call_t *c, size_t i, uint64_t *out)
+{
+	return i < c->nargs && i < STRACE_MAX_ARGS ? strace_uvalue(c->arg[i], out) : -1;
+}
+
+/* Flags of argument i; -1 if unreadable, and a name the table lacks counts as unreadable. */
+static int
+arg_flags(const strace_call_t *c, size_t i, const strace_sym_t *syms, unsigned huge_shift,
+          uint64_t *out, char *unknown, size_t unknown_size)
+{
+	strace_span_t u;
+
+	unknown[0] = 0;
+	if (i >= c->nargs || i >= STRACE_MAX_ARGS ||
+	    strace_flags(c->arg[i], syms, huge_shift, out, &u) != 0)
+		return -1;
+	if (u.len) {
+		snprintf(unknown, unknown_size, "%.*s", (int)u.len, u.p);
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t
+end_of(uint64_t start, uint64_t len)
+{
+	uint64_t r = pm_round_up(len);
+
+	return start > UINT64_MAX - r ? UINT64_MAX & ~(PM_PAGE - 1) : start + r;
+}
+
+/*
+ * A fixed mapping that goes into the block replaces, on Linux, whatever
+ * named memory was in its range; that lies elsewhere in the model, so it
+ * is unmapped there first.
+ */
+static void
+unmap_replaced(space_t *s, uint64_t start, uint64_t end)
+{
+	segments_t sg = { 0 };
+
+	segments_of(s, start, end, &sg);
+	for (size_t i = 0; i < sg.n; i++) {
+		emitted_t *e;
+
+		if (!sg.seg[i].anchor)
+			continue;
+		e = emit(s, RME_TRACE_OP_MUNMAP);
+		e->addr = xa_relative(sg.seg[i].anchor, sg.seg[i].start);
+		e->len = sg.seg[i].end - sg.seg[i].start;
+		e->result = RES_ZERO;
+		e->comment = xstrndup("the next mapping replaces this on Linux", 39);
+	}
+	free(sg.seg);
+}
+
+static void
+do_mmap(space_t *s, const strace_call_t *c, int pages_offset)
+{
+	uint64_t addr, len, prot, flags, off = 0, end;
+	int fd, rights, fixed, tag, group;
+	unsigned tflags;
+	char unknown[64];
+	sbuf_t dropped = { 0 };
+	sbuf_t remark = { 0 };
+	const pm_piece_t *p;
+	const anchor_t *n;
+	const char *why;
+	emitted_t *e;
+	pm_attr_t attr;
+	xaddr_t where;
+	strace_span_t path;
+
+	if (c->nargs != 6 || arg_u64(c, 0, &addr) || arg_u64(c, 1, &len) ||
+	    strace_fd(c->arg[4], &fd, &path) || arg_u64(c, 5, &off)) {
+		emit_comment(s, c, "arguments that cannot be read");
+		return;
+	}
+	if (arg_flags(c, 2, prot_syms, 0, &prot, unknown, sizeof(unknown)) ||
+	    arg_flags(c, 3, map_syms, RME_MAP_HUGE_SHIFT, &flags, unknown, sizeof(unknown))) {
+		char why_buf[128];
+
+		snprintf(why_buf, sizeof(why_buf), "%s%s", unknown[0] ? "a flag this importer does not know: "
+		         : "flags that cannot be read", unknown);
+		emit_comment(s, c, why_buf);
+		return;
+	}
+	if (pages_offset)
+		off *= PM_PAGE;
+	rights = trace_rights(prot);
+	if (rights < 0) {
+		emit_comment(s, c, "protection bits the trace cannot express");
+		return;
+	}
+	if (c->result == SR_UNKNOWN) {
+		emit_comment(s, c, "no result: the process ended during the call");
+		return;
+	}
+	tflags = trace_map_flags(flags, &dropped);
+	if (!(flags & RME_MAP_ANONYMOUS) && fd < 0) {
+		/* a file mapping without a file: EBADF on Linux, and fd=-1 has no form in a trace */
+		free(dropped.p);
+		emit_comment(s, c, "a file mapping without a descriptor");
+		return;
+	}
+	fixed = (flags & (RME_MAP_FIXED | RME_MAP_FIXED_NOREPLACE)) != 0;
+	p = pm_find(&s->map, addr);
+	n = piece_anchor(s, p);
+
+	if (c->result == SR_ERROR) {
+		if (!failure_expressible(c, &why)) {
+			free(dropped.p);
+			emit_comment(s, c, why);
+			return;
+		}
+		if (n)
+			where = xa_relative(n, addr);
+		else if (!fixed)
+			where = xa_number(0);   /* a hint nothing was at: the model chooses, as Linux did */
+		else if (strcmp(c->errno_name, "EINVAL") == 0)
+			where = xa_number(addr); /* bad arguments: the address only matters by its form */
+		else {
+			free(dropped.p);
+			emit_comment(s, c, unnamed_reason(p ? p->attr.tag : 0));
+			return;
+		}
+		e = emit(s, RME_TRACE_OP_MMAP);
+		set_errno_result(e, c);
+	} else {
+		uint64_t r = c->value;
+
+		end = end_of(r, len);
+		if (fixed) {
+			const anchor_t *home = fixed_home(s, r, end);
+
+			if (home) {
+				group = home->group;
+				where = xa_relative(home, addr);
+			} else {
+				/* into the block, which keeps distances between such mappings */
+				unmap_replaced(s, r, end);
+				group = GROUP_BLOCK;
+				where = xa_block(addr);
+				add_absolute(s, r, end);
+			}
+		} else if (addr && r == addr && pm_is_free(&s->map, r, end)) {
+			/*
+			 * A hint Linux granted at a free place: that place goes into the
+			 * block, so that the layer can grant it too, next to the fixed
+			 * mappings the program may put around it. A group of its own,
+			 * since the layer may still put it elsewhere.
+			 */
+			group = ++s->groups;
+			where = xa_block(addr);
+			add_absolute(s, r, end);
+		} else {
+			group = ++s->groups;
+			if (n)
+				where = xa_relative(n, addr);   /* a hint where something was: taken there too */
+			else {
+				where = xa_number(0);
+				if (addr)
+					sb_printf(&remark, "hint 0x%" PRIx64 " not granted", addr);
+			}
+			s->placed_bytes += end - r;
+		}
+		tag = anchor_new(s, r, group);
+		attr.prot = (unsigned)rights;
+		attr.flags = pm_mapping_flags(tflags, (unsigned)rights);
+		attr.obj = (flags & RME_MAP_ANONYMOUS) ? 0 : PM_OBJ_FILE | (uint32_t)fd;
+		attr.off = (flags & RME_MAP_ANONYMOUS) ? r : off;
+		attr.tag = tag;
+		pm_map(&s->map, r, end, &attr);
+
+		e = emit(s, RME_TRACE_OP_MMAP);
+		e->bind = s->anchor[tag].name;
+		if (where.kind == XA_BLOCK && fixed) {
+			e->result = RES_ADDR;
+			e->result_addr = where;
+		} else {
+			e->result = RES_OK;
+		}
+	}
+	e->addr = where;
+	e->len = len;
+	e->prot = (unsigned)rights;
+	e->flags = tflags;
+	if (!(flags & RME_MAP_ANONYMOUS)) {
+		e->fd = fd;
+		e->off = off;
+		if (path.len)   /* strace -y: which file, for the reader */
+			sb_printf(&remark, "%s%.*s", remark.len ? "; " : "", (int)path.len, path.p);
+	}
+	if (dropped.len)
+		sb_printf(&remark, "%swithout %s", remark.len ? "; " : "", dropped.p);
+	e->comment = remark.p;
+	free(dropped.p);
+}
+
+typedef enum { RANGE_MUNMAP, RANGE_MPROTECT, RANGE_MADVISE, RANGE_MSYNC } range_op_t;
+
+static const int range_trace_op[] = {
+	[RANGE_MUNMAP] = RME_TRACE_OP_MUNMAP, [RANGE_MPROTECT] = RME_TRACE_OP_MPROTECT,
+	[RANGE_MADVISE] = RME_TRACE_OP_MADVISE, [RANGE_MSYNC] = RME_TRACE_OP_MSYNC,
+};
+
+/*
+ * munmap, mprotect, madvise, msync: one operation per place the range lies
+ * in the model. Parts of the range that the trace has no name for are
+ * left out and said so; an unaligned length stays as it was on the last
+ * part, for the layer to round as Linux does.
+ */
+static void
+do_range(space_t *s, const strace_call_t *c, range_op_t kind, unsigned prot,
+         rme_trace_advice_t advice)
+{
+	uint64_t addr, len, end;
+	segments_t sg = { 0 };
+	const char *why;
+	emitted_t *e;
+
+	if (arg_u64(c, 0, &addr) || arg_u64(c, 1, &len)) {
+		emit_comment(s, c, "arguments that cannot be read");
+		return;
+	}
+	if (c->result == SR_UNKNOWN) {
+		emit_comment(s, c, "no result: the process ended during the call");
+		return;
+	}
+	end = end_of(addr, len);
+	if (c->result == SR_ERROR) {
+		const anchor_t *n = piece_anchor(s, pm_find(&s->map, addr));
+		const pm_piece_t *p = pm_find(&s->map, addr);
+
+		if (!failure_expressible(c, &why)) {
+			emit_comment(s, c, why);
+			return;
+		}
+		if (!n && strcmp(c->errno_name, "EINVAL") != 0) {
+			emit_comment(s, c, unnamed_reason(p ? p->attr.tag : 0));
+			return;
+		}
+		e = emit(s, range_trace_op[kind]);
+		e->addr = n ? xa_relative(n, addr) : xa_number(addr);
+		e->len = len;
+		e->prot = prot;
+		e->advice = advice;
+		set_errno_result(e, c);
+		return;
+	}
+
+	if (len == 0) {
+		/* Linux does nothing for an empty range; neither does the layer, at any address */
+		const anchor_t *n = piece_anchor(s, pm_find(&s->map, addr));
+
+		e = emit(s, range_trace_op[kind]);
+		e->addr = n ? xa_relative(n, addr) : xa_number(addr);
+		e->prot = prot;
+		e->advice = advice;
+		e->result = RES_ZERO;
+		return;
+	}
+	segments_of(s, addr, end, &sg);
+	if (sg.named == 0) {
+		emit_comment(s, c, unnamed_reason(sg.unnamed_tag));
+	} else {
+		if (sg.named > 1 || sg.gap || sg.unnamed_tag) {
+			char why_buf[160];
+
+			if (sg.gap || sg.unnamed_tag)
+				snprintf(why_buf, sizeof(why_buf), "as %zu operation%s: the rest is %s",
+				         sg.named, sg.named == 1 ? "" : "s",
+				         sg.unnamed_tag ? unnamed_reason(sg.unnamed_tag) : "not mapped");
+			else
+				snprintf(why_buf, sizeof(why_buf),
+				         "as %zu operations: its range lies in %zu places in the model",
+				         sg.named, sg.named);
+			emit_comment(s, c, why_buf);
+		}
+		for (size_t i = 0; i < sg.n; i++) {
+			const segment_t *g = &sg.seg[i];
+
+			if (!g->anchor)
+				continue;
+			e = emit(s, range_trace_op[kind]);
+			e->addr = xa_relative(g->anchor, g->start);
+			/* the call's own length on the part that ends the range: Linux rounds it */
+			e->len = g->end == end ? addr + len - g->start : g->end - g->start;
+			e->prot = prot;
+			e->advice = advice;
+			e->result = RES_ZERO;
+		}
+	}
+	free(sg.seg);
+	if (kind == RANGE_MUNMAP)
+		pm_unmap(&s->map, addr, end);
+	else if (kind == RANGE_MPROTECT)
+		pm_protect(&s->map, addr, end, prot);
+}
+
+static void
+do_mprotect(space_t *s, const strace_call_t *c, int with_pkey)
+{
+	uint64_t prot;
+	int64_t pkey;
+	int rights;
+	char unknown[64];
+
+	if (with_pkey && (c->nargs != 4 || strace_value(c->arg[3], &pkey) != 0 || pkey != -1)) {
+		/* pkey -1 is plain mprotect */
+		emit_comment(s, c, "a protection key has no form in a trace");
+		return;
+	}
+	if (arg_flags(c, 2, prot_syms, 0, &prot, unknown, sizeof(unknown))) {
+		emit_comment(s, c, "protection bits that cannot be read");
+		return;
+	}
+	rights = trace_rights(prot);
+	if (rights < 0) {
+		emit_comment(s, c, "protection bits the trace cannot express");
+		return;
+	}
+	do_range(s, c, RANGE_MPROTECT, (unsigned)rights, RME_TRACE_ADVICE_NORMAL);
+}
+
+static void
+do_madvise(space_t *s, const strace_call_t *c)
+{
+	uint64_t adv;
+	rme_trace_advice_t advice;
+	strace_span_t unknown;
+
+	if (c->nargs != 3 || strace_flags(c->arg[2], madv_syms, 0, &adv, &unknown) != 0 || unknown.len ||
+	    trace_advice(adv, &advice) != 0) {
+		emit_comment(s, c, "advice that has no form in a trace");
+		return;
+	}
+	do_range(s, c, RANGE_MADVISE, 0, advice);
+}
+
+static void
+do_mremap(space_t *s, const strace_call_t *c)
+{
+	uint64_t addr, old_len, new_len, flags, new_addr = 0, old_end, new_end;
+	const pm_piece_t *p;
+	const anchor_t *n, *target = NULL;
+	segments_t sg = { 0 };
+	char unknown[64];
+	const char *why;
+	emitted_t *e;
+	int fixed, group, tag, one_place;
+
+	if (arg_u64(c, 0, &addr) || arg_u64(c, 1, &old_len) || arg_u64(c, 2, &new_len) ||
+	    arg_flags(c, 3, mremap_syms, 0, &flags, unknown, sizeof(unknown)) ||
+	    ((flags & RME_MREMAP_FIXED) && arg_u64(c, 4, &new_addr))) {
+		emit_comment(s, c, "arguments that cannot be read");
+		return;
+	}
+	if (c->result == SR_UNKNOWN) {
+		emit_comment(s, c, "no result: the process ended during the call");
+		return;
+	}
+	fixed = (flags & RME_MREMAP_FIXED) != 0;
+	old_end = end_of(addr, old_len);
+	if (flags & RME_MREMAP_DONTUNMAP) {
+		emit_comment(s, c, "MREMAP_DONTUNMAP has no form in a trace");
+		if (c->result == SR_VALUE) {
+			/* Linux keeps the old range and maps the new one: follow it, unnamed */
+			pagemap_t moved;
+
+			new_end = end_of(c->value, new_len);
+			pm_copy(&moved, &s->map);
+			pm_remap(&moved, addr, old_end, c->value, new_end);
+			for (size_t i = pm_first_after(&moved, c->value);
+			     i < moved.n && moved.piece[i].start < new_end; i++) {
+				pm_attr_t a = moved.piece[i].attr;
+
+				a.tag = TAG_UNEXPRESSED;
+				pm_map(&s->map, moved.piece[i].start, moved.piece[i].end, &a);
+			}
+			pm_fini(&moved);
+		}
+		return;
+	}
+	p = pm_find(&s->map, addr);
+	n = piece_anchor(s, p);
+
+	if (c->result == SR_ERROR) {
+		int bad_args = strcmp(c->errno_name, "EINVAL") == 0;
+
+		if (fixed)
+			target = piece_anchor(s, pm_find(&s->map, new_addr));
+		if (!failure_expressible(c, &why)) {
+			emit_comment(s, c, why);
+			return;
+		}
+		if ((!n || (fixed && !target)) && !bad_args) {
+			emit_comment(s, c, unnamed_reason(p ? p->attr.tag : 0));
+			return;
+		}
+		e = emit(s, RME_TRACE_OP_MREMAP);
+		e->addr = n ? xa_relative(n, addr) : xa_number(addr);
+		e->len = old_len;
+		e->new_len = new_len;
+		e->maymove = (flags & RME_MREMAP_MAYMOVE) != 0;
+		if (fixed) {
+			e->has_fixed = 1;
+			e->fixed = target ? xa_relative(target, new_addr) : xa_number(new_addr);
+		}
+		set_errno_result(e, c);
+		return;
+	}
+
+	new_end = end_of(c->value, new_len);
+	segments_of(s, addr, old_end, &sg);
+	one_place = n && sg.n == 1 && !sg.gap;
+	free(sg.seg);
+	if (!one_place) {
+		/* follow Linux all the same, so that later calls find the memory where it went */
+		emit_comment(s, c, !n ? unnamed_reason(p ? p->attr.tag : 0)
+		                   : "its range lies in several places in the model");
+		pm_remap(&s->map, addr, old_end, c->value, new_end);
+		pm_retag(&s->map, c->value, new_end, TAG_UNEXPRESSED);
+		return;
+	}
+	if (fixed) {
+		/* like a fixed mmap: where the target is, or into the block */
+		target = fixed_home(s, new_addr, new_end);
+		if (!target)
+			unmap_replaced(s, new_addr, new_end);
+	}
+
+	e = emit(s, RME_TRACE_OP_MREMAP);
+	e->addr = xa_relative(n, addr);
+	e->len = old_len;
+	e->new_len = new_len;
+	e->maymove = (flags & RME_MREMAP_MAYMOVE) != 0;
+	e->result = RES_OK;
+	if (fixed) {
+		e->has_fixed = 1;
+		if (target) {
+			group = target->group;
+			e->fixed = xa_relative(target, new_addr);
+		} else {
+			group = GROUP_BLOCK;
+			e->fixed = xa_block(new_addr);
+			e->result = RES_ADDR;
+			e->result_addr = e->fixed;
+			add_absolute(s, new_addr, new_end);
+		}
+	} else if (flags & RME_MREMAP_MAYMOVE) {
+		/* it may move on the model even where Linux grew it in place */
+		group = ++s->groups;
+		s->placed_bytes += new_end - c->value;
+	} else {
+		group = n->group;   /* in place, or it fails */
+	}
+	tag = anchor_new(s, c->value, group);
+	e->bind = s->anchor[tag].name;
+	pm_remap(&s->map, addr, old_end, c->value, new_end);
+	pm_retag(&s->map, c->value, new_end, tag);
+}
+
+/* brk has no form in a trace; how far the break went is worth knowing all the same. */
+static void
+do_brk(space_t *s, const strace_call_t *c)
+{
+	if (c->result == SR_VALUE) {
+		if (!s->has_brk) {
+			s->has_brk = 1;
+			s->brk_start = c->value;
+		}
+		if (c->value > s->brk_start && c->value - s->brk_start > s->brk_peak)
+			s->brk_peak = c->value - s->brk_start;
+	}
+	emit_comment(s, c, NULL);
+}
+
+/* The memory calls strace's %memory class has (and a few newer ones) that the format lacks. */
+static const char *const memory_calls_without_form[] = {
+	"shmat", "shmdt", "mlock", "mlock2", "munlock", "mlockall", "munlockall", "mincore",
+	"mbind", "get_mempolicy", "set_mempolicy", "set_mempolicy_home_node", "migrate_pages",
+	"move_pages", "remap_file_pages", "io_setup", "io_destroy", "process_madvise",
+	"process_mrelease", "map_shadow_stack", "mseal", "memfd_secret", "pkey_alloc", "pkey_free",
+};
+
+/* The calls the trace has an operation for; the others of the class have none. */
+static const char *const memory_calls_with_form[] = {
+	"mmap", "mmap2", "munmap", "mprotect", "pkey_mprotect", "madvise", "msync", "mremap", "brk",
+};
+
+int
+is_memory_call(const char *name)
+{
+	for (size_t i = 0; i < sizeof(memory_calls_with_form) / sizeof(*memory_calls_with_form); i++)
+		if (strcmp(name, memory_calls_with_form[i]) == 0)
+			return 1;
+	for (size_t i = 0; i < sizeof(memory_calls_without_form) / sizeof(*memory_calls_without_form); i++)
+		if (strcmp(name, memory_calls_without_form[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Handle a memory call; returns 0 if the call is none. */
+int
+memory_call(space_t *s, const strace_call_t *c)
+{
+	const char *name = c->name;
+
+	if (strcmp(name, "mmap") == 0 || strcmp(name, "mmap2") == 0)
+		do_mmap(s, c, strcmp(name, "mmap2") == 0);
+	else if (strcmp(name, "munmap") == 0)
+		do_range(s, c, RANGE_MUNMAP, 0, RME_TRACE_ADVICE_NORMAL);
+	else if (strcmp(name, "mprotect") == 0 || strcmp(name, "pkey_mprotect") == 0)
+		do_mprotect(s, c, strcmp(name, "pkey_mprotect") == 0);
+	else if (strcmp(name, "madvise") == 0)
+		do_madvise(s, c);
+	else if (strcmp(name, "msync") == 0)
+		do_range(s, c, RANGE_MSYNC, 0, RME_TRACE_ADVICE_NORMAL);  /* MS_* flags have no form */
+	else if (strcmp(name, "mremap") == 0)
+		do_mremap(s, c);
+	else if (strcmp(name, "brk") == 0)
+		do_brk(s, c);
+	else if (is_memory_call(name))
+		emit_comment(s, c, NULL);   /* brk, shmat, mlock...: no operation of the format */
+	else
+		return 0;
+	s->memory_calls++;
+	return 1;
+}

@@ -1,0 +1,225 @@
+/*
+ * strace_importer.h: what the parts of import-strace share (the command's
+ * entry points are in strace_import.h).
+ *
+ * The log is read once, call by call (strace_import.c), while a copy of
+ * every address space is kept in Linux addresses, a pagemap per space
+ * (strace_space.c). Each memory call is translated into trace operations
+ * right away (strace_calls.c, with the flag translation of
+ * strace_flags.c), with addresses in a symbolic form; only the block of
+ * relocated fixed mappings gets its final place once the whole log is
+ * known, and then the traces are written (strace_emit.c).
+ * doc/recording.md explains the rules; the comments say why the code
+ * follows them.
+ *
+ * Portable addresses. Every successful mmap and mremap binds a name
+ * (m1, m2, ...), whose value on replay is wherever the model put it.
+ * Mappings whose addresses differ from each other by what they differed
+ * on Linux form a group: an unhinted mmap starts one; a MAP_FIXED mmap
+ * whose whole range is named memory of one group joins it (ld.so's
+ * segments inside the reservation of their library, the JVM's heap inside
+ * its reservation). An address inside a known mapping is written relative
+ * to that mapping's name, so it means the same memory on the model. Other
+ * fixed mappings, and hints Linux granted at free places, go into one
+ * block at the bottom of the trace's mmap-area, where nothing else is
+ * placed: the mmap layer places top-down and the area is sized so that it
+ * never reaches down to the block.
+ */
+#ifndef RMEMU_CLI_STRACE_IMPORTER_H
+#define RMEMU_CLI_STRACE_IMPORTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rmemu/trace.h>
+
+#include "pagemap.h"
+#include "strace_import.h"
+#include "strace_parse.h"
+
+typedef struct sbuf {
+	char *p;
+	size_t len, cap;
+} sbuf_t;
+
+/* Piece tags that are no name: memory a trace cannot refer to. */
+enum {
+	TAG_INHERITED = -2,    /* inherited from the parent at fork */
+	TAG_UNEXPRESSED = -3   /* made by a call the trace keeps only as a comment */
+};
+
+/* The block of relocated fixed mappings is group 0; groups from 1 on are placements. */
+enum { GROUP_BLOCK = 0 };
+
+/* A name the trace binds: m<name> is at Linux address base. */
+typedef struct anchor {
+	uint64_t base;
+	unsigned name;
+	int group;
+} anchor_t;
+
+/* An address of the trace, before the block has its place. */
+typedef enum {
+	XA_NUMBER,     /* value, as it is */
+	XA_NAME,       /* m<name> + value (mod 2^64) */
+	XA_BLOCK       /* Linux address value, relocated into the block */
+} xaddr_kind_t;
+
+typedef struct xaddr {
+	xaddr_kind_t kind;
+	unsigned name;
+	uint64_t value;
+} xaddr_t;
+
+typedef enum { RES_NONE, RES_OK, RES_ZERO, RES_ADDR, RES_ERRNO } result_kind_t;
+
+/* One line of a trace to be: an operation, or a comment when op is -1. */
+typedef struct emitted {
+	int op;                     /* RME_TRACE_OP_*, or -1 */
+	unsigned bind;              /* m<bind> = ...; 0 for none */
+	xaddr_t addr;
+	uint64_t len, new_len;      /* new_len: mremap */
+	unsigned prot, flags;       /* RME_TRACE_RIGHT_*, RME_TRACE_MAP_* */
+	int fd;                     /* -1: anonymous */
+	uint64_t off;
+	rme_trace_advice_t advice;
+	int maymove, has_fixed;
+	xaddr_t fixed;
+	result_kind_t result;
+	xaddr_t result_addr;
+	char errno_name[STRACE_ERRNO_MAX + 1];
+	char *comment;              /* the comment line, or the remark after an operation */
+} emitted_t;
+
+typedef struct range {
+	uint64_t start, end;
+} range_t;
+
+/* A run of the relocated block: Linux [start, end) lies at area_off in the area. */
+typedef struct cluster {
+	uint64_t start, end, area_off;
+} cluster_t;
+
+/* One address space: one process between its start (or an execve) and its end. */
+typedef struct space {
+	long pid;                   /* the process, -1 if strace printed no pids */
+	size_t first_line, last_line;
+	pagemap_t map;              /* its mappings, in Linux addresses */
+	anchor_t *anchor;           /* anchor[i] is the name of pieces tagged i */
+	size_t nanchors, anchors_cap;
+	int groups;                 /* groups handed out so far */
+	emitted_t *out;
+	size_t nout, out_cap;
+	range_t *absolute;          /* what goes into the block, in Linux addresses */
+	size_t nabsolute, absolute_cap;
+	cluster_t *cluster;         /* the block's layout, once the log is read */
+	size_t nclusters;
+	uint64_t placed_bytes;      /* all the layer ever places: the area it may need below the block */
+	int has_brk;
+	uint64_t brk_start, brk_peak;
+	size_t memory_calls, operations, comments;
+	const struct space *forked_from; /* the parent's space, for a process that fork made */
+	sbuf_t head;                /* comment lines for the head of the trace */
+} space_t;
+
+typedef struct task {
+	long pid;
+	space_t *space;
+	char *pending;              /* an unfinished call's text so far, or NULL */
+	unsigned long pending_seq;  /* when the unfinished call began */
+} task_t;
+
+typedef struct importer {
+	const char *log_name;
+	const import_options_t *opt;
+	task_t *task;
+	size_t ntasks, tasks_cap;
+	space_t **space;
+	size_t nspaces, spaces_cap;
+	unsigned long seq;
+	size_t line;                /* the line being read */
+	size_t bad_lines;
+	long first_pid;             /* the pid of the first process once known, for lines without one */
+	int saw_clone;              /* the log has process calls: threads can be told from processes */
+	int guessed_processes;      /* a pid appeared that no clone line explained */
+} importer_t;
+
+/*
+ * The parts of a Linux range, cut where they lie in different places in
+ * the model: a segment is a run of pieces of one group without a gap.
+ */
+typedef struct segment {
+	uint64_t start, end;
+	const anchor_t *anchor;     /* NULL: memory the trace has no name for */
+	int tag;                    /* the first piece's tag */
+} segment_t;
+
+typedef struct segments {
+	segment_t *seg;
+	size_t n, cap;
+	size_t named;               /* segments with a name */
+	int gap;                    /* a part of the range is not mapped at all */
+	int unnamed_tag;            /* the tag of the first part without a name, or 0 */
+} segments_t;
+
+/* ---- strace_emit.c: text, trace lines, writing the traces ------------------- */
+
+void sb_add(sbuf_t *b, const char *s, size_t n);
+void sb_puts(sbuf_t *b, const char *s);
+void sb_printf(sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A size as the trace format writes it, with a binary suffix where it is exact. */
+void sb_size(sbuf_t *b, uint64_t n);
+
+/* A new line of s's trace: operation op, or a comment for -1. */
+emitted_t *emit(space_t *s, int op);
+/* "NAME(ARGS) = RESULT", the call as strace printed it, for comments. */
+char *call_text(const strace_call_t *c);
+/* Keep a call as a comment line; why (may be NULL) says why it is no operation. */
+void emit_comment(space_t *s, const strace_call_t *c, const char *why);
+void set_errno_result(emitted_t *e, const strace_call_t *c);
+xaddr_t xa_number(uint64_t v);
+xaddr_t xa_block(uint64_t linux_addr);
+/* Linux address a, inside a piece with anchor n, as the trace writes it. */
+xaddr_t xa_relative(const anchor_t *n, uint64_t a);
+/* Write every space that made memory calls; returns 0 or -1. */
+int write_traces(importer_t *imp, const char *prefix);
+
+/* ---- strace_space.c: address spaces, names, processes ----------------------- */
+
+space_t *space_new(importer_t *imp, long pid);
+void space_free(space_t *s);
+const char *space_label(const space_t *s, char *buf, size_t size);
+task_t *task_find(importer_t *imp, long pid);
+task_t *task_add(importer_t *imp, long pid, space_t *space);
+void task_remove(importer_t *imp, task_t *t);
+/* The anchor of a piece, or NULL if the trace has no name for its memory. */
+const anchor_t *piece_anchor(const space_t *s, const pm_piece_t *p);
+int anchor_new(space_t *s, uint64_t base, int group);
+/* [start, end) goes into the block. */
+void add_absolute(space_t *s, uint64_t start, uint64_t end);
+/* Why a range with no name in the trace is no operation, from the tag of its memory. */
+const char *unnamed_reason(int tag);
+void segments_of(const space_t *s, uint64_t start, uint64_t end, segments_t *out);
+/* Where a fixed mapping over Linux [start, end) goes: the named memory it replaces, or NULL. */
+const anchor_t *fixed_home(const space_t *s, uint64_t start, uint64_t end);
+int is_process_creation(const char *name, size_t len);
+/* The task of a pid, found or made (strace_space.c says how). */
+task_t *task_of(importer_t *imp, long pid, const strace_line_t *l);
+/* A call that is no memory call: clone, fork and execve change the spaces. */
+void process_call(importer_t *imp, task_t *t, const strace_call_t *c);
+
+/* ---- strace_flags.c: Linux's flags as the trace's --------------------------- */
+
+extern const strace_sym_t prot_syms[], map_syms[], mremap_syms[], madv_syms[];
+unsigned trace_map_flags(uint64_t f, sbuf_t *dropped);
+int trace_rights(uint64_t prot);
+int trace_advice(uint64_t linux_advice, rme_trace_advice_t *out);
+int failure_expressible(const strace_call_t *c, const char **why);
+
+/* ---- strace_calls.c: memory calls as trace operations ----------------------- */
+
+int is_memory_call(const char *name);
+/* Handle a memory call; returns 0 if the call is none. */
+int memory_call(space_t *s, const strace_call_t *c);
+
+#endif
