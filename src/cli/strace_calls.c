@@ -73,40 +73,157 @@ unmap_replaced(space_t *s, uint64_t start, uint64_t end)
 	free(sg.seg);
 }
 
-static void
-do_mmap(space_t *s, const strace_call_t *c, int pages_offset)
-{
-	uint64_t addr, len, prot, flags, off = 0, end;
-	int fd, rights, fixed, tag, group;
-	unsigned tflags;
-	char unknown[64];
-	sbuf_t dropped = { 0 };
-	sbuf_t remark = { 0 };
-	const pm_piece_t *p;
-	const anchor_t *n;
-	const char *why;
-	emitted_t *e;
-	pm_attr_t attr;
-	xaddr_t where;
-	strace_span_t path;
+/* mmap's arguments as strace printed them. */
+typedef struct mmap_args {
+	uint64_t addr, len, prot, flags, off;
+	int fd;
+	strace_span_t path;         /* strace -y: the file's name */
+} mmap_args_t;
 
-	if (c->nargs != 6 || arg_u64(c, 0, &addr) || arg_u64(c, 1, &len) ||
-	    strace_fd(c->arg[4], &fd, &path) || arg_u64(c, 5, &off)) {
+/* Read mmap's arguments (mmap2's offset is in pages); -1 when the call stays a comment. */
+static int
+read_mmap_args(space_t *s, const strace_call_t *c, int pages_offset, mmap_args_t *a)
+{
+	char unknown[64];
+
+	a->off = 0;
+	if (c->nargs != 6 || arg_u64(c, 0, &a->addr) || arg_u64(c, 1, &a->len) ||
+	    strace_fd(c->arg[4], &a->fd, &a->path) || arg_u64(c, 5, &a->off)) {
 		emit_comment(s, c, "arguments that cannot be read");
-		return;
+		return -1;
 	}
-	if (arg_flags(c, 2, prot_syms, 0, &prot, unknown, sizeof(unknown)) ||
-	    arg_flags(c, 3, map_syms, RME_MAP_HUGE_SHIFT, &flags, unknown, sizeof(unknown))) {
+	if (arg_flags(c, 2, prot_syms, 0, &a->prot, unknown, sizeof(unknown)) ||
+	    arg_flags(c, 3, map_syms, RME_MAP_HUGE_SHIFT, &a->flags, unknown, sizeof(unknown))) {
 		char why_buf[128];
 
 		snprintf(why_buf, sizeof(why_buf), "%s%s", unknown[0] ? "a flag this importer does not know: "
 		         : "flags that cannot be read", unknown);
 		emit_comment(s, c, why_buf);
-		return;
+		return -1;
 	}
 	if (pages_offset)
-		off *= PM_PAGE;
-	rights = trace_rights(prot);
+		a->off *= PM_PAGE;
+	return 0;
+}
+
+/*
+ * A failed mmap that a trace can expect, written where its address lay:
+ * relative to the named memory there, as the model's choice for a hint,
+ * or as a number where only its form matters. NULL: it stays a comment.
+ */
+static emitted_t *
+mmap_failed(space_t *s, const strace_call_t *c, const mmap_args_t *a, int fixed)
+{
+	const pm_piece_t *p = pm_find(&s->map, a->addr);
+	const anchor_t *n = piece_anchor(s, p);
+	const char *why;
+	xaddr_t where;
+	emitted_t *e;
+
+	if (!failure_expressible(c, &why)) {
+		emit_comment(s, c, why);
+		return NULL;
+	}
+	if (n)
+		where = xa_relative(n, a->addr);
+	else if (!fixed)
+		where = xa_number(0);   /* a hint nothing was at: the model chooses, as Linux did */
+	else if (strcmp(c->errno_name, "EINVAL") == 0)
+		where = xa_number(a->addr); /* bad arguments: the address only matters by its form */
+	else {
+		emit_comment(s, c, unnamed_reason(p ? p->attr.tag : 0));
+		return NULL;
+	}
+	e = emit(s, RME_TRACE_OP_MMAP);
+	set_errno_result(e, c);
+	e->addr = where;
+	return e;
+}
+
+/*
+ * A mapping Linux made at c->value: where it goes in the model (over the
+ * named memory it replaces, into the block, or wherever the layer places
+ * it), the name it binds, and Linux's address space after it. A hint that
+ * was not granted is noted in remark.
+ */
+static emitted_t *
+mmap_placed(space_t *s, const strace_call_t *c, const mmap_args_t *a, int rights,
+            unsigned tflags, int fixed, sbuf_t *remark)
+{
+	const anchor_t *n = piece_anchor(s, pm_find(&s->map, a->addr));
+	uint64_t r = c->value, end = end_of(r, a->len);
+	int tag, group;
+	pm_attr_t attr;
+	xaddr_t where;
+	emitted_t *e;
+
+	if (fixed) {
+		const anchor_t *home = fixed_home(s, r, end);
+
+		if (home) {
+			group = home->group;
+			where = xa_relative(home, a->addr);
+		} else {
+			/* into the block, which keeps distances between such mappings */
+			unmap_replaced(s, r, end);
+			group = GROUP_BLOCK;
+			where = xa_block(a->addr);
+			add_absolute(s, r, end);
+		}
+	} else if (a->addr && r == a->addr && pm_is_free(&s->map, r, end)) {
+		/*
+		 * A hint Linux granted at a free place: that place goes into the
+		 * block, so that the layer can grant it too, next to the fixed
+		 * mappings the program may put around it. A group of its own,
+		 * since the layer may still put it elsewhere.
+		 */
+		group = ++s->groups;
+		where = xa_block(a->addr);
+		add_absolute(s, r, end);
+	} else {
+		group = ++s->groups;
+		if (n)
+			where = xa_relative(n, a->addr);   /* a hint where something was: taken there too */
+		else {
+			where = xa_number(0);
+			if (a->addr)
+				sb_printf(remark, "hint 0x%" PRIx64 " not granted", a->addr);
+		}
+		s->placed_bytes += end - r;
+	}
+	tag = anchor_new(s, r, group);
+	attr.prot = (unsigned)rights;
+	attr.flags = pm_mapping_flags(tflags, (unsigned)rights);
+	attr.obj = (a->flags & RME_MAP_ANONYMOUS) ? 0 : PM_OBJ_FILE | (uint32_t)a->fd;
+	attr.off = (a->flags & RME_MAP_ANONYMOUS) ? r : a->off;
+	attr.tag = tag;
+	pm_map(&s->map, r, end, &attr);
+
+	e = emit(s, RME_TRACE_OP_MMAP);
+	e->bind = s->anchor[tag].name;
+	if (where.kind == XA_BLOCK && fixed) {
+		e->result = RES_ADDR;
+		e->result_addr = where;
+	} else {
+		e->result = RES_OK;
+	}
+	e->addr = where;
+	return e;
+}
+
+static void
+do_mmap(space_t *s, const strace_call_t *c, int pages_offset)
+{
+	mmap_args_t a;
+	int rights, fixed;
+	unsigned tflags;
+	sbuf_t dropped = { 0 };
+	sbuf_t remark = { 0 };
+	emitted_t *e;
+
+	if (read_mmap_args(s, c, pages_offset, &a) != 0)
+		return;
+	rights = trace_rights(a.prot);
 	if (rights < 0) {
 		emit_comment(s, c, "protection bits the trace cannot express");
 		return;
@@ -115,100 +232,28 @@ do_mmap(space_t *s, const strace_call_t *c, int pages_offset)
 		emit_comment(s, c, "no result: the process ended during the call");
 		return;
 	}
-	tflags = trace_map_flags(flags, &dropped);
-	if (!(flags & RME_MAP_ANONYMOUS) && fd < 0) {
+	tflags = trace_map_flags(a.flags, &dropped);
+	if (!(a.flags & RME_MAP_ANONYMOUS) && a.fd < 0) {
 		/* a file mapping without a file: EBADF on Linux, and fd=-1 has no form in a trace */
 		free(dropped.p);
 		emit_comment(s, c, "a file mapping without a descriptor");
 		return;
 	}
-	fixed = (flags & (RME_MAP_FIXED | RME_MAP_FIXED_NOREPLACE)) != 0;
-	p = pm_find(&s->map, addr);
-	n = piece_anchor(s, p);
-
-	if (c->result == SR_ERROR) {
-		if (!failure_expressible(c, &why)) {
-			free(dropped.p);
-			emit_comment(s, c, why);
-			return;
-		}
-		if (n)
-			where = xa_relative(n, addr);
-		else if (!fixed)
-			where = xa_number(0);   /* a hint nothing was at: the model chooses, as Linux did */
-		else if (strcmp(c->errno_name, "EINVAL") == 0)
-			where = xa_number(addr); /* bad arguments: the address only matters by its form */
-		else {
-			free(dropped.p);
-			emit_comment(s, c, unnamed_reason(p ? p->attr.tag : 0));
-			return;
-		}
-		e = emit(s, RME_TRACE_OP_MMAP);
-		set_errno_result(e, c);
-	} else {
-		uint64_t r = c->value;
-
-		end = end_of(r, len);
-		if (fixed) {
-			const anchor_t *home = fixed_home(s, r, end);
-
-			if (home) {
-				group = home->group;
-				where = xa_relative(home, addr);
-			} else {
-				/* into the block, which keeps distances between such mappings */
-				unmap_replaced(s, r, end);
-				group = GROUP_BLOCK;
-				where = xa_block(addr);
-				add_absolute(s, r, end);
-			}
-		} else if (addr && r == addr && pm_is_free(&s->map, r, end)) {
-			/*
-			 * A hint Linux granted at a free place: that place goes into the
-			 * block, so that the layer can grant it too, next to the fixed
-			 * mappings the program may put around it. A group of its own,
-			 * since the layer may still put it elsewhere.
-			 */
-			group = ++s->groups;
-			where = xa_block(addr);
-			add_absolute(s, r, end);
-		} else {
-			group = ++s->groups;
-			if (n)
-				where = xa_relative(n, addr);   /* a hint where something was: taken there too */
-			else {
-				where = xa_number(0);
-				if (addr)
-					sb_printf(&remark, "hint 0x%" PRIx64 " not granted", addr);
-			}
-			s->placed_bytes += end - r;
-		}
-		tag = anchor_new(s, r, group);
-		attr.prot = (unsigned)rights;
-		attr.flags = pm_mapping_flags(tflags, (unsigned)rights);
-		attr.obj = (flags & RME_MAP_ANONYMOUS) ? 0 : PM_OBJ_FILE | (uint32_t)fd;
-		attr.off = (flags & RME_MAP_ANONYMOUS) ? r : off;
-		attr.tag = tag;
-		pm_map(&s->map, r, end, &attr);
-
-		e = emit(s, RME_TRACE_OP_MMAP);
-		e->bind = s->anchor[tag].name;
-		if (where.kind == XA_BLOCK && fixed) {
-			e->result = RES_ADDR;
-			e->result_addr = where;
-		} else {
-			e->result = RES_OK;
-		}
+	fixed = (a.flags & (RME_MAP_FIXED | RME_MAP_FIXED_NOREPLACE)) != 0;
+	e = c->result == SR_ERROR ? mmap_failed(s, c, &a, fixed)
+	                          : mmap_placed(s, c, &a, rights, tflags, fixed, &remark);
+	if (!e) {
+		free(dropped.p);
+		return;
 	}
-	e->addr = where;
-	e->len = len;
+	e->len = a.len;
 	e->prot = (unsigned)rights;
 	e->flags = tflags;
-	if (!(flags & RME_MAP_ANONYMOUS)) {
-		e->fd = fd;
-		e->off = off;
-		if (path.len)   /* strace -y: which file, for the reader */
-			sb_printf(&remark, "%s%.*s", remark.len ? "; " : "", (int)path.len, path.p);
+	if (!(a.flags & RME_MAP_ANONYMOUS)) {
+		e->fd = a.fd;
+		e->off = a.off;
+		if (a.path.len)   /* strace -y: which file, for the reader */
+			sb_printf(&remark, "%s%.*s", remark.len ? "; " : "", (int)a.path.len, a.path.p);
 	}
 	if (dropped.len)
 		sb_printf(&remark, "%swithout %s", remark.len ? "; " : "", dropped.p);
@@ -357,117 +402,108 @@ do_madvise(space_t *s, const strace_call_t *c)
 	do_range(s, c, RANGE_MADVISE, 0, advice);
 }
 
+/* mremap's arguments as strace printed them. */
+typedef struct mremap_args {
+	uint64_t addr, old_len, new_len, flags, new_addr;
+	uint64_t old_end;           /* of the old range, page-rounded */
+	int fixed;                  /* MREMAP_FIXED: to new_addr */
+} mremap_args_t;
+
+/*
+ * MREMAP_DONTUNMAP has no form in a trace: Linux keeps the old range and
+ * maps the new one; follow it, without a name for the new one.
+ */
 static void
-do_mremap(space_t *s, const strace_call_t *c)
+follow_dontunmap(space_t *s, const strace_call_t *c, const mremap_args_t *a)
 {
-	uint64_t addr, old_len, new_len, flags, new_addr = 0, old_end, new_end;
-	const pm_piece_t *p;
-	const anchor_t *n, *target = NULL;
-	segments_t sg = { 0 };
-	char unknown[64];
+	emit_comment(s, c, "MREMAP_DONTUNMAP has no form in a trace");
+	if (c->result == SR_VALUE) {
+		uint64_t new_end = end_of(c->value, a->new_len);
+		pagemap_t moved;
+
+		pm_copy(&moved, &s->map);
+		pm_remap(&moved, a->addr, a->old_end, c->value, new_end);
+		for (size_t i = pm_first_after(&moved, c->value);
+		     i < moved.n && moved.piece[i].start < new_end; i++) {
+			pm_attr_t attr = moved.piece[i].attr;
+
+			attr.tag = TAG_UNEXPRESSED;
+			pm_map(&s->map, moved.piece[i].start, moved.piece[i].end, &attr);
+		}
+		pm_fini(&moved);
+	}
+}
+
+/* A failed mremap, where its addresses lay (n: the old range's name), or a comment. */
+static void
+mremap_failed(space_t *s, const strace_call_t *c, const mremap_args_t *a, const pm_piece_t *p,
+              const anchor_t *n)
+{
+	int bad_args = strcmp(c->errno_name, "EINVAL") == 0;
+	const anchor_t *target = a->fixed ? piece_anchor(s, pm_find(&s->map, a->new_addr)) : NULL;
 	const char *why;
 	emitted_t *e;
-	int fixed, group, tag, one_place;
 
-	if (arg_u64(c, 0, &addr) || arg_u64(c, 1, &old_len) || arg_u64(c, 2, &new_len) ||
-	    arg_flags(c, 3, mremap_syms, 0, &flags, unknown, sizeof(unknown)) ||
-	    ((flags & RME_MREMAP_FIXED) && arg_u64(c, 4, &new_addr))) {
-		emit_comment(s, c, "arguments that cannot be read");
+	if (!failure_expressible(c, &why)) {
+		emit_comment(s, c, why);
 		return;
 	}
-	if (c->result == SR_UNKNOWN) {
-		emit_comment(s, c, "no result: the process ended during the call");
+	if ((!n || (a->fixed && !target)) && !bad_args) {
+		emit_comment(s, c, unnamed_reason(p ? p->attr.tag : 0));
 		return;
 	}
-	fixed = (flags & RME_MREMAP_FIXED) != 0;
-	old_end = end_of(addr, old_len);
-	if (flags & RME_MREMAP_DONTUNMAP) {
-		emit_comment(s, c, "MREMAP_DONTUNMAP has no form in a trace");
-		if (c->result == SR_VALUE) {
-			/* Linux keeps the old range and maps the new one: follow it, unnamed */
-			pagemap_t moved;
-
-			new_end = end_of(c->value, new_len);
-			pm_copy(&moved, &s->map);
-			pm_remap(&moved, addr, old_end, c->value, new_end);
-			for (size_t i = pm_first_after(&moved, c->value);
-			     i < moved.n && moved.piece[i].start < new_end; i++) {
-				pm_attr_t a = moved.piece[i].attr;
-
-				a.tag = TAG_UNEXPRESSED;
-				pm_map(&s->map, moved.piece[i].start, moved.piece[i].end, &a);
-			}
-			pm_fini(&moved);
-		}
-		return;
+	e = emit(s, RME_TRACE_OP_MREMAP);
+	e->addr = n ? xa_relative(n, a->addr) : xa_number(a->addr);
+	e->len = a->old_len;
+	e->new_len = a->new_len;
+	e->maymove = (a->flags & RME_MREMAP_MAYMOVE) != 0;
+	if (a->fixed) {
+		e->has_fixed = 1;
+		e->fixed = target ? xa_relative(target, a->new_addr) : xa_number(a->new_addr);
 	}
-	p = pm_find(&s->map, addr);
-	n = piece_anchor(s, p);
+	set_errno_result(e, c);
+}
 
-	if (c->result == SR_ERROR) {
-		int bad_args = strcmp(c->errno_name, "EINVAL") == 0;
+/*
+ * A mapping Linux resized or moved from the named memory n to c->value:
+ * where it goes in the model (like a fixed mmap with MREMAP_FIXED,
+ * wherever the layer places it if it may move, else in place) and the
+ * name it binds.
+ */
+static void
+mremap_done(space_t *s, const strace_call_t *c, const mremap_args_t *a, const anchor_t *n)
+{
+	uint64_t new_end = end_of(c->value, a->new_len);
+	const anchor_t *target = NULL;
+	emitted_t *e;
+	int group, tag;
 
-		if (fixed)
-			target = piece_anchor(s, pm_find(&s->map, new_addr));
-		if (!failure_expressible(c, &why)) {
-			emit_comment(s, c, why);
-			return;
-		}
-		if ((!n || (fixed && !target)) && !bad_args) {
-			emit_comment(s, c, unnamed_reason(p ? p->attr.tag : 0));
-			return;
-		}
-		e = emit(s, RME_TRACE_OP_MREMAP);
-		e->addr = n ? xa_relative(n, addr) : xa_number(addr);
-		e->len = old_len;
-		e->new_len = new_len;
-		e->maymove = (flags & RME_MREMAP_MAYMOVE) != 0;
-		if (fixed) {
-			e->has_fixed = 1;
-			e->fixed = target ? xa_relative(target, new_addr) : xa_number(new_addr);
-		}
-		set_errno_result(e, c);
-		return;
-	}
-
-	new_end = end_of(c->value, new_len);
-	segments_of(s, addr, old_end, &sg);
-	one_place = n && sg.n == 1 && !sg.gap;
-	free(sg.seg);
-	if (!one_place) {
-		/* follow Linux all the same, so that later calls find the memory where it went */
-		emit_comment(s, c, !n ? unnamed_reason(p ? p->attr.tag : 0)
-		                   : "its range lies in several places in the model");
-		pm_remap(&s->map, addr, old_end, c->value, new_end);
-		pm_retag(&s->map, c->value, new_end, TAG_UNEXPRESSED);
-		return;
-	}
-	if (fixed) {
+	if (a->fixed) {
 		/* like a fixed mmap: where the target is, or into the block */
-		target = fixed_home(s, new_addr, new_end);
+		target = fixed_home(s, a->new_addr, new_end);
 		if (!target)
-			unmap_replaced(s, new_addr, new_end);
+			unmap_replaced(s, a->new_addr, new_end);
 	}
 
 	e = emit(s, RME_TRACE_OP_MREMAP);
-	e->addr = xa_relative(n, addr);
-	e->len = old_len;
-	e->new_len = new_len;
-	e->maymove = (flags & RME_MREMAP_MAYMOVE) != 0;
+	e->addr = xa_relative(n, a->addr);
+	e->len = a->old_len;
+	e->new_len = a->new_len;
+	e->maymove = (a->flags & RME_MREMAP_MAYMOVE) != 0;
 	e->result = RES_OK;
-	if (fixed) {
+	if (a->fixed) {
 		e->has_fixed = 1;
 		if (target) {
 			group = target->group;
-			e->fixed = xa_relative(target, new_addr);
+			e->fixed = xa_relative(target, a->new_addr);
 		} else {
 			group = GROUP_BLOCK;
-			e->fixed = xa_block(new_addr);
+			e->fixed = xa_block(a->new_addr);
 			e->result = RES_ADDR;
 			e->result_addr = e->fixed;
-			add_absolute(s, new_addr, new_end);
+			add_absolute(s, a->new_addr, new_end);
 		}
-	} else if (flags & RME_MREMAP_MAYMOVE) {
+	} else if (a->flags & RME_MREMAP_MAYMOVE) {
 		/* it may move on the model even where Linux grew it in place */
 		group = ++s->groups;
 		s->placed_bytes += new_end - c->value;
@@ -476,8 +512,57 @@ do_mremap(space_t *s, const strace_call_t *c)
 	}
 	tag = anchor_new(s, c->value, group);
 	e->bind = s->anchor[tag].name;
-	pm_remap(&s->map, addr, old_end, c->value, new_end);
+	pm_remap(&s->map, a->addr, a->old_end, c->value, new_end);
 	pm_retag(&s->map, c->value, new_end, tag);
+}
+
+static void
+do_mremap(space_t *s, const strace_call_t *c)
+{
+	mremap_args_t a = { 0 };
+	const pm_piece_t *p;
+	const anchor_t *n;
+	segments_t sg = { 0 };
+	char unknown[64];
+	int one_place;
+
+	if (arg_u64(c, 0, &a.addr) || arg_u64(c, 1, &a.old_len) || arg_u64(c, 2, &a.new_len) ||
+	    arg_flags(c, 3, mremap_syms, 0, &a.flags, unknown, sizeof(unknown)) ||
+	    ((a.flags & RME_MREMAP_FIXED) && arg_u64(c, 4, &a.new_addr))) {
+		emit_comment(s, c, "arguments that cannot be read");
+		return;
+	}
+	if (c->result == SR_UNKNOWN) {
+		emit_comment(s, c, "no result: the process ended during the call");
+		return;
+	}
+	a.fixed = (a.flags & RME_MREMAP_FIXED) != 0;
+	a.old_end = end_of(a.addr, a.old_len);
+	if (a.flags & RME_MREMAP_DONTUNMAP) {
+		follow_dontunmap(s, c, &a);
+		return;
+	}
+	p = pm_find(&s->map, a.addr);
+	n = piece_anchor(s, p);
+	if (c->result == SR_ERROR) {
+		mremap_failed(s, c, &a, p, n);
+		return;
+	}
+
+	segments_of(s, a.addr, a.old_end, &sg);
+	one_place = n && sg.n == 1 && !sg.gap;
+	free(sg.seg);
+	if (!one_place) {
+		/* follow Linux all the same, so that later calls find the memory where it went */
+		uint64_t new_end = end_of(c->value, a.new_len);
+
+		emit_comment(s, c, !n ? unnamed_reason(p ? p->attr.tag : 0)
+		                   : "its range lies in several places in the model");
+		pm_remap(&s->map, a.addr, a.old_end, c->value, new_end);
+		pm_retag(&s->map, c->value, new_end, TAG_UNEXPRESSED);
+		return;
+	}
+	mremap_done(s, c, &a, n);
 }
 
 /* brk has no form in a trace; how far the break went is worth knowing all the same. */
