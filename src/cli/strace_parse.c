@@ -88,28 +88,14 @@ scan_name(const char *p, size_t len)
 	return i;
 }
 
-void
-strace_line_split(const char *line, size_t len, strace_line_t *out)
+/* The pid a line starts with, "[pid  N] " or "N ", taken off *s; -1 for a malformed one. */
+static int
+take_pid(strace_span_t *s, strace_line_t *out)
 {
-	strace_span_t s = trim(line, len);
-	const char *p = s.p;
-	size_t n = s.len, k;
+	const char *p = s->p;
+	size_t n = s->len, k;
 	long v;
 
-	memset(out, 0, sizeof(*out));
-	out->pid = -1;
-	out->new_pid = -1;
-	if (n == 0) {
-		out->kind = SL_BLANK;
-		return;
-	}
-	if (starts_with(p, n, "strace: ") || starts_with(p, n, " > ") || p[0] == '>' ||
-	    starts_with(p, n, "?\?\?\?(")) {
-		out->kind = SL_NOTE;
-		return;
-	}
-
-	/* the pid: "[pid  N] " or "N " */
 	if (starts_with(p, n, "[pid")) {
 		size_t i = 4;
 
@@ -119,7 +105,7 @@ strace_line_split(const char *line, size_t len, strace_line_t *out)
 		if (!k || i + k >= n || p[i + k] != ']') {
 			out->kind = SL_BAD;
 			out->why = "a malformed [pid N] prefix";
-			return;
+			return -1;
 		}
 		out->pid = v;
 		p += i + k + 1;
@@ -129,9 +115,16 @@ strace_line_split(const char *line, size_t len, strace_line_t *out)
 		p += k;
 		n -= k;
 	}
-	s = trim(p, n);
-	p = s.p;
-	n = s.len;
+	*s = trim(p, n);
+	return 0;
+}
+
+/* Take a time stamp (-t, -tt, -ttt, -r) and an instruction pointer (-i) off *s. */
+static void
+skip_stamps(strace_span_t *s)
+{
+	const char *p = s->p;
+	size_t n = s->len;
 
 	/* a time stamp: 12:34:56, 12:34:56.123456, 1795985810.748572, or -r's 0.000123 */
 	if (n && isdigit((unsigned char)p[0])) {
@@ -140,9 +133,9 @@ strace_line_split(const char *line, size_t len, strace_line_t *out)
 		while (i < n && (isdigit((unsigned char)p[i]) || p[i] == '.' || p[i] == ':'))
 			i++;
 		if (i < n && is_blank(p[i])) {
-			s = trim(p + i, n - i);
-			p = s.p;
-			n = s.len;
+			*s = trim(p + i, n - i);
+			p = s->p;
+			n = s->len;
 		}
 	}
 	/* an instruction pointer (-i): [00007f2be0117000], or [????????????????] where there is none */
@@ -151,65 +144,66 @@ strace_line_split(const char *line, size_t len, strace_line_t *out)
 
 		while (i < n && (isxdigit((unsigned char)p[i]) || p[i] == '?'))
 			i++;
-		if (i < n && p[i] == ']') {
-			s = trim(p + i + 1, n - i - 1);
-			p = s.p;
-			n = s.len;
-		}
+		if (i < n && p[i] == ']')
+			*s = trim(p + i + 1, n - i - 1);
 	}
-	if (n == 0) {
-		out->kind = SL_BAD;
-		out->why = "a prefix without a call";
-		return;
-	}
+}
 
-	if (starts_with(p, n, "---")) {
-		out->kind = SL_SIGNAL;
-		return;
-	}
-	if (starts_with(p, n, "+++")) {
-		const char *sup = "+++ superseded by execve in pid ";
+/* "+++ exited with N +++", "+++ killed by SIG +++" or "+++ superseded by execve in pid N +++". */
+static void
+split_exit(const char *p, size_t n, strace_line_t *out)
+{
+	const char *sup = "+++ superseded by execve in pid ";
+	long v;
 
-		out->kind = SL_EXIT;
-		if (starts_with(p, n, sup)) {
-			size_t off = strlen(sup);
+	out->kind = SL_EXIT;
+	if (starts_with(p, n, sup)) {
+		size_t off = strlen(sup);
 
-			if (scan_decimal(p + off, n - off, &v) == 0) {
-				out->kind = SL_BAD;
-				out->why = "a superseded line without a pid";
-				return;
-			}
-			out->kind = SL_SUPERSEDED;
-			out->new_pid = v;
-		}
-		return;
-	}
-	if (starts_with(p, n, "<...")) {
-		size_t i = 4;
-		const char *r;
-
-		while (i < n && is_blank(p[i]))
-			i++;
-		k = scan_name(p + i, n - i);
-		r = k ? memchr(p + i + k, '>', n - i - k) : NULL;
-		if (!k || !r || !starts_with(p + i + k, n - i - k, " resumed>")) {
-			if (ends_with(p, n, "<detached ...>")) {
-				out->kind = SL_NOTE;
-				return;
-			}
+		if (scan_decimal(p + off, n - off, &v) == 0) {
 			out->kind = SL_BAD;
-			out->why = "expected \"<... NAME resumed>\"";
+			out->why = "a superseded line without a pid";
 			return;
 		}
-		out->kind = SL_RESUMED;
-		out->name = p + i;
-		out->name_len = k;
-		out->text = r + 1;
-		out->len = strip_duration(r + 1, (size_t)(p + n - (r + 1)));
+		out->kind = SL_SUPERSEDED;
+		out->new_pid = v;
+	}
+}
+
+/* "<... NAME resumed>REST", or strace's "<detached ...>". */
+static void
+split_resumed(const char *p, size_t n, strace_line_t *out)
+{
+	size_t i = 4, k;
+	const char *r;
+
+	while (i < n && is_blank(p[i]))
+		i++;
+	k = scan_name(p + i, n - i);
+	r = k ? memchr(p + i + k, '>', n - i - k) : NULL;
+	if (!k || !r || !starts_with(p + i + k, n - i - k, " resumed>")) {
+		if (ends_with(p, n, "<detached ...>")) {
+			out->kind = SL_NOTE;
+			return;
+		}
+		out->kind = SL_BAD;
+		out->why = "expected \"<... NAME resumed>\"";
 		return;
 	}
+	out->kind = SL_RESUMED;
+	out->name = p + i;
+	out->name_len = k;
+	out->text = r + 1;
+	out->len = strip_duration(r + 1, (size_t)(p + n - (r + 1)));
+}
 
-	k = scan_name(p, n);
+/* "NAME(ARGS) = RESULT", or its first part "NAME(ARGS <unfinished ...>". */
+static void
+split_call(const char *p, size_t n, strace_line_t *out)
+{
+	size_t k = scan_name(p, n);
+	strace_span_t s;
+
 	if (!k || k >= n || p[k] != '(') {
 		out->kind = SL_BAD;
 		out->why = "expected a system call, NAME(...)";
@@ -231,6 +225,41 @@ strace_line_split(const char *line, size_t len, strace_line_t *out)
 	out->kind = SL_CALL;
 	out->text = p;
 	out->len = strip_duration(p, n);
+}
+
+void
+strace_line_split(const char *line, size_t len, strace_line_t *out)
+{
+	strace_span_t s = trim(line, len);
+
+	memset(out, 0, sizeof(*out));
+	out->pid = -1;
+	out->new_pid = -1;
+	if (s.len == 0) {
+		out->kind = SL_BLANK;
+		return;
+	}
+	if (starts_with(s.p, s.len, "strace: ") || starts_with(s.p, s.len, " > ") || s.p[0] == '>' ||
+	    starts_with(s.p, s.len, "?\?\?\?(")) {
+		out->kind = SL_NOTE;
+		return;
+	}
+	if (take_pid(&s, out) != 0)
+		return;
+	skip_stamps(&s);
+	if (s.len == 0) {
+		out->kind = SL_BAD;
+		out->why = "a prefix without a call";
+		return;
+	}
+	if (starts_with(s.p, s.len, "---"))
+		out->kind = SL_SIGNAL;
+	else if (starts_with(s.p, s.len, "+++"))
+		split_exit(s.p, s.len, out);
+	else if (starts_with(s.p, s.len, "<..."))
+		split_resumed(s.p, s.len, out);
+	else
+		split_call(s.p, s.len, out);
 }
 
 size_t
