@@ -408,8 +408,9 @@ diff_usage(FILE *out)
 	      "Exit status: 0 if the traces agree, 1 if they differ, 2 on bad usage or input.\n", out);
 }
 
-int
-cmd_diff(int argc, char **argv)
+/* rmemu diff's options into st; -1 to go on, else the exit status. */
+static int
+diff_options(int argc, char **argv, struct diff_stats *st)
 {
 	static const struct option longopts[] = {
 		{ "max", required_argument, NULL, 'n' },
@@ -417,11 +418,7 @@ cmd_diff(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct diff_stats st = { 0, 0, 0, 0, 0, 0, 0, 10 };
-	struct side a, b;
-	size_t na, nb, n;
-	char why[256];
-	int c, rc;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "n:qh", longopts, NULL)) != -1) {
@@ -433,10 +430,10 @@ cmd_diff(int argc, char **argv)
 				fprintf(stderr, "rmemu diff: -n wants a number, not '%s'\n", optarg);
 				return EXIT_USAGE;
 			}
-			st.max_shown = v;
+			st->max_shown = v;
 			break;
 		}
-		case 'q': st.max_shown = 0; break;
+		case 'q': st->max_shown = 0; break;
 		case 'h': diff_usage(stdout); return EXIT_OK;
 		default: diff_usage(stderr); return EXIT_USAGE;
 		}
@@ -445,6 +442,130 @@ cmd_diff(int argc, char **argv)
 		diff_usage(stderr);
 		return EXIT_USAGE;
 	}
+	return -1;
+}
+
+/* Whether two operations are the same but for their results and lines (the same script). */
+static int
+same_operation(const struct side *a, const struct side *b, const rme_trace_op_t *oa,
+               const rme_trace_op_t *ob)
+{
+	rme_trace_op_t pa = operands(oa), pb = operands(ob);
+	const char *na = rme_trace_slot_name(a->trace, oa->bind_slot);
+	const char *nb = rme_trace_slot_name(b->trace, ob->bind_slot);
+
+	return memcmp(&pa, &pb, sizeof(pa)) == 0 && strcmp(na ? na : "", nb ? nb : "") == 0;
+}
+
+/*
+ * Compare the results of one operation: an address env placed by shape,
+ * a bare fault against a named one as agreeing, everything else exactly.
+ */
+static void
+compare_results(struct diff_stats *st, const struct side *a, const struct side *b,
+                const rme_trace_op_t *oa, const rme_trace_op_t *ob)
+{
+	char ra[128], rb[128], msg[400];
+	int shape = 0;
+
+	if (same_result(&oa->expected, &ob->expected))
+		return;
+	if (oa->kind == RME_TRACE_OP_ATTACH && oa->u.attach.rm == RME_TRACE_SLOT_ENV &&
+	    oa->expected.kind == RME_TRACE_RESULT_VALUE &&
+	    ob->expected.kind == RME_TRACE_RESULT_VALUE) {
+		if (!oa->u.attach.has_at) {
+			shape = 1;
+		} else if (placed_expr(a, &oa->u.attach.at) && placed_expr(b, &ob->u.attach.at)) {
+			/* the same place relative to the placed address */
+			shape = oa->expected.value - rme_trace_addr_eval(&oa->u.attach.at, a->values) ==
+			        ob->expected.value - rme_trace_addr_eval(&ob->u.attach.at, b->values);
+		}
+	}
+	if (shape) {
+		st->by_shape++;
+	} else if (less_specific(&oa->expected, &ob->expected)) {
+		st->loose++;
+	} else {
+		rme_trace_result_format(a->trace, oa->kind, &oa->expected, ra, sizeof(ra));
+		rme_trace_result_format(b->trace, ob->kind, &ob->expected, rb, sizeof(rb));
+		snprintf(msg, sizeof(msg), "A has %s, B has %s", ra, rb);
+		report(st, a, b, oa, ob, msg);
+	}
+}
+
+/* Where both lines note a measured quota change, the changes must be equal. */
+static void
+compare_quotas(struct diff_stats *st, const struct side *a, const struct side *b,
+               const rme_trace_op_t *oa, const rme_trace_op_t *ob)
+{
+	long long ram_a, caps_a, ram_b, caps_b;
+	char msg[400];
+
+	if (!line_measured(a, oa->line, &ram_a, &caps_a) || !line_measured(b, ob->line, &ram_b, &caps_b))
+		return;
+	st->quotas++;
+	if (ram_a != ram_b || caps_a != caps_b) {
+		snprintf(msg, sizeof(msg), "the quota changed differently since the start: "
+		         "A by RAM %s0x%llx and %lld caps, B by RAM %s0x%llx and %lld caps",
+		         ram_a < 0 ? "-" : "", (unsigned long long)llabs(ram_a), caps_a,
+		         ram_b < 0 ? "-" : "", (unsigned long long)llabs(ram_b), caps_b);
+		report(st, a, b, oa, ob, msg);
+	}
+}
+
+/* Compare the traces operation by operation; stops where the scripts differ. */
+static void
+compare_operations(struct diff_stats *st, struct side *a, struct side *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const rme_trace_op_t *oa = rme_trace_op(a->trace, i);
+		const rme_trace_op_t *ob = rme_trace_op(b->trace, i);
+
+		if (!same_operation(a, b, oa, ob)) {
+			char tb[256], msg[400];
+
+			snprintf(msg, sizeof(msg), "the operations differ: B has '%s'; the traces are not of the same script",
+			         op_text(b, ob->line, tb, sizeof(tb)));
+			report(st, a, b, oa, ob, msg);
+			break;
+		}
+		if (line_skipped(a, oa->line) || line_skipped(b, ob->line)) {
+			st->skipped++;
+		} else {
+			st->compared++;
+			compare_results(st, a, b, oa, ob);
+			compare_quotas(st, a, b, oa, ob);
+		}
+		bind(a, oa);
+		bind(b, ob);
+	}
+}
+
+static void
+print_diff_summary(const struct diff_stats *st)
+{
+	if (st->differences > st->shown && st->max_shown)
+		printf("... and %zu more\n", st->differences - st->shown);
+	printf("%zu operations compared, %zu differences, %zu skipped, %zu placed by env (compared by shape)",
+	       st->compared, st->differences, st->skipped, st->by_shape);
+	if (st->quotas)
+		printf(", %zu quota measurements compared", st->quotas);
+	if (st->loose)
+		printf(", %zu faults named on one side only", st->loose);
+	printf("\n");
+}
+
+int
+cmd_diff(int argc, char **argv)
+{
+	struct diff_stats st = { 0, 0, 0, 0, 0, 0, 0, 10 };
+	struct side a, b;
+	size_t na, nb;
+	char why[256];
+	int rc;
+
+	if ((rc = diff_options(argc, argv, &st)) >= 0)
+		return rc;
 	if (side_load(argv[optind], &a) != 0) {
 		side_free(&a);
 		return EXIT_USAGE;
@@ -463,89 +584,15 @@ cmd_diff(int argc, char **argv)
 			st.shown++;
 		}
 	}
-
 	na = rme_trace_op_count(a.trace);
 	nb = rme_trace_op_count(b.trace);
-	n = na < nb ? na : nb;
-	for (size_t i = 0; i < n; i++) {
-		const rme_trace_op_t *oa = rme_trace_op(a.trace, i);
-		const rme_trace_op_t *ob = rme_trace_op(b.trace, i);
-		rme_trace_op_t pa = operands(oa), pb = operands(ob);
-		char ra[128], rb[128], msg[400];
-
-		if (memcmp(&pa, &pb, sizeof(pa)) != 0 ||
-		    strcmp(rme_trace_slot_name(a.trace, oa->bind_slot) ? rme_trace_slot_name(a.trace, oa->bind_slot) : "",
-		           rme_trace_slot_name(b.trace, ob->bind_slot) ? rme_trace_slot_name(b.trace, ob->bind_slot) : "") != 0) {
-			char tb[256];
-			snprintf(msg, sizeof(msg), "the operations differ: B has '%s'; the traces are not of the same script",
-			         op_text(&b, ob->line, tb, sizeof(tb)));
-			report(&st, &a, &b, oa, ob, msg);
-			break;
-		}
-		if (line_skipped(&a, oa->line) || line_skipped(&b, ob->line)) {
-			st.skipped++;
-			bind(&a, oa);
-			bind(&b, ob);
-			continue;
-		}
-		st.compared++;
-		if (!same_result(&oa->expected, &ob->expected)) {
-			int shape = 0;
-
-			if (oa->kind == RME_TRACE_OP_ATTACH && oa->u.attach.rm == RME_TRACE_SLOT_ENV &&
-			    oa->expected.kind == RME_TRACE_RESULT_VALUE &&
-			    ob->expected.kind == RME_TRACE_RESULT_VALUE) {
-				if (!oa->u.attach.has_at) {
-					shape = 1;
-				} else if (placed_expr(&a, &oa->u.attach.at) && placed_expr(&b, &ob->u.attach.at)) {
-					/* the same place relative to the placed address */
-					shape = oa->expected.value - rme_trace_addr_eval(&oa->u.attach.at, a.values) ==
-					        ob->expected.value - rme_trace_addr_eval(&ob->u.attach.at, b.values);
-				}
-			}
-			if (shape) {
-				st.by_shape++;
-			} else if (less_specific(&oa->expected, &ob->expected)) {
-				st.loose++;
-			} else {
-				rme_trace_result_format(a.trace, oa->kind, &oa->expected, ra, sizeof(ra));
-				rme_trace_result_format(b.trace, ob->kind, &ob->expected, rb, sizeof(rb));
-				snprintf(msg, sizeof(msg), "A has %s, B has %s", ra, rb);
-				report(&st, &a, &b, oa, ob, msg);
-			}
-		}
-		{
-			long long ram_a, caps_a, ram_b, caps_b;
-
-			if (line_measured(&a, oa->line, &ram_a, &caps_a) &&
-			    line_measured(&b, ob->line, &ram_b, &caps_b)) {
-				st.quotas++;
-				if (ram_a != ram_b || caps_a != caps_b) {
-					snprintf(msg, sizeof(msg), "the quota changed differently since the start: "
-					         "A by RAM %s0x%llx and %lld caps, B by RAM %s0x%llx and %lld caps",
-					         ram_a < 0 ? "-" : "", (unsigned long long)llabs(ram_a), caps_a,
-					         ram_b < 0 ? "-" : "", (unsigned long long)llabs(ram_b), caps_b);
-					report(&st, &a, &b, oa, ob, msg);
-				}
-			}
-		}
-		bind(&a, oa);
-		bind(&b, ob);
-	}
+	compare_operations(&st, &a, &b, na < nb ? na : nb);
 	if (na != nb && st.differences == 0) {
 		st.differences++;
 		if (st.max_shown)
 			printf("%s has %zu operations, %s has %zu\n", a.path, na, b.path, nb);
 	}
-	if (st.differences > st.shown && st.max_shown)
-		printf("... and %zu more\n", st.differences - st.shown);
-	printf("%zu operations compared, %zu differences, %zu skipped, %zu placed by env (compared by shape)",
-	       st.compared, st.differences, st.skipped, st.by_shape);
-	if (st.quotas)
-		printf(", %zu quota measurements compared", st.quotas);
-	if (st.loose)
-		printf(", %zu faults named on one side only", st.loose);
-	printf("\n");
+	print_diff_summary(&st);
 	rc = st.differences ? EXIT_DIVERGED : EXIT_OK;
 	side_free(&a);
 	side_free(&b);
