@@ -189,8 +189,18 @@ replay_usage(FILE *out)
 	      "2 on bad usage or input.\n", out);
 }
 
-int
-cmd_replay(int argc, char **argv)
+/* What one 'rmemu replay' does to every trace it is given. */
+struct replay_cmd {
+	rme_replay_options_t opt;
+	const char *out_path;
+	int quiet, against_linux;
+	struct linux_diff ld;
+	struct quota_notes qn;
+};
+
+/* The options into rc; -1 to go on, else the exit status. */
+static int
+replay_options(int argc, char **argv, struct replay_cmd *rc)
 {
 	static const struct option longopts[] = {
 		{ "out", required_argument, NULL, 'o' },
@@ -202,22 +212,17 @@ cmd_replay(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	/* under Valgrind, RAM that the trace (or an mmap layer) never frees is a leak */
-	rme_replay_options_t opt = { .memcheck_blocks = 1 };
-	const char *out_path = NULL;
-	int quiet = 0, against_linux = 0, status = EXIT_OK, c;
-	struct linux_diff ld;
-	struct quota_notes qn = { 0 };
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:ktclqh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'o': out_path = optarg; break;
-		case 'k': opt.keep_going = 1; break;
-		case 't': opt.teardown = 1; break;
-		case 'c': opt.check = 1; break;
-		case 'l': against_linux = 1; break;
-		case 'q': quiet = 1; break;
+		case 'o': rc->out_path = optarg; break;
+		case 'k': rc->opt.keep_going = 1; break;
+		case 't': rc->opt.teardown = 1; break;
+		case 'c': rc->opt.check = 1; break;
+		case 'l': rc->against_linux = 1; break;
+		case 'q': rc->quiet = 1; break;
 		case 'h': replay_usage(stdout); return EXIT_OK;
 		default: replay_usage(stderr); return EXIT_USAGE;
 		}
@@ -226,89 +231,124 @@ cmd_replay(int argc, char **argv)
 		replay_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (against_linux) {
-		linux_diff_init(&ld);
-		opt.observe = linux_diff_observe;
-		opt.observe_ctx = &ld;
-		opt.unlimited_quota = 1;   /* only Genode has quota: it would differ by design */
+	if (rc->against_linux) {
+		linux_diff_init(&rc->ld);
+		rc->opt.observe = linux_diff_observe;
+		rc->opt.observe_ctx = &rc->ld;
+		rc->opt.unlimited_quota = 1;   /* only Genode has quota: it would differ by design */
 	}
-	if (out_path && argc - optind > 1) {
+	if (rc->out_path && argc - optind > 1) {
 		fprintf(stderr, "rmemu replay: --out takes one trace, %d were given\n", argc - optind);
 		return EXIT_USAGE;
 	}
+	return -1;
+}
 
-	for (int i = optind; i < argc; i++) {
-		struct loaded t;
-		struct replay_ui ui = { 0 };
-		rme_replay_report_t rep;
-		rme_err_t err;
+/* What the Linux comparison of one trace found; then it is ready for the next. */
+static void
+report_linux(struct replay_cmd *rc, const char *path)
+{
+	struct linux_diff *ld = &rc->ld;
 
-		if (load(argv[i], &t) != 0) {
-			status = EXIT_USAGE;
-			continue;
-		}
-		ui.path = t.path;
-		ui.on_terminal = isatty(2);
-		clock_gettime(CLOCK_MONOTONIC, &ui.start);
-		opt.progress = print_progress;
-		opt.progress_ctx = &ui;
-		if (out_path) {
-			qn.linux_diff = against_linux ? &ld : NULL;
-			opt.observe = quota_notes_observe;
-			opt.observe_ctx = &qn;
-		}
-		err = rme_replay(t.trace, &opt, &rep, print_divergence, &ui);
-		if (ui.progress_shown)
-			fputs("\r\033[K", stderr);
-		if (against_linux) {
-			if (ld.disabled)
-				fprintf(stderr, "%s: linux: not compared: %s\n", t.path, ld.why_disabled);
-			else if (!quiet)
-				fprintf(stderr, "%s: linux: %zu operations compared, %zu differences, "
-				        "%zu intended (the area is full), %zu outside the area not run\n",
-				        t.path, ld.compared, ld.differences, ld.intended, ld.skipped);
-			linux_diff_finish(&ld);
-			ld.compared = ld.differences = ld.intended = ld.skipped = 0;
-		}
-		if (err != RME_OK) {
-			if (err != RME_ERR_UNSUPPORTED && err != RME_ERR_INVALID_ARGUMENT)
-				fprintf(stderr, "%s: replay failed: %s\n", t.path, rme_err_str(err));
-			rme_trace_free(t.trace);
-			quota_notes_reset(&qn);
-			status = EXIT_USAGE;
-			continue;
-		}
-		if (out_path) {
-			FILE *f = strcmp(out_path, "-") == 0 ? stdout : fopen(out_path, "w");
-			if (!f) {
-				perror(out_path);
-				status = EXIT_USAGE;
-			} else {
-				if (qn.incomplete)
-					fprintf(stderr, "%s: out of memory: the quota notes are left out\n", t.path);
-				rme_trace_print_annotated(t.trace, 1, qn.incomplete ? NULL : quota_note, &qn,
-				                          cli_write_file, f);
-				if (f != stdout && fclose(f) != 0) {
-					perror(out_path);
-					status = EXIT_USAGE;
-				}
-			}
-		}
-		if (!quiet) {
-			fprintf(stderr, "%s: %zu operations, %zu divergence%s; in use at the end: "
-			        "RAM 0x%" PRIx64 ", %" PRIu64 " caps",
-			        t.path, rep.operations, rep.divergences, rep.divergences == 1 ? "" : "s",
-			        rep.quota.ram_used, rep.quota.cap_used);
-			if (rep.torn_down)
-				fprintf(stderr, "; after teardown %s%s", rep.leak_free ? "leak-free" : "NOT leak-free: ",
-				        rep.leak_free ? "" : rep.leak_msg);
-			fputc('\n', stderr);
-		}
-		if ((rep.divergences || (rep.torn_down && !rep.leak_free)) && status == EXIT_OK)
-			status = EXIT_DIVERGED;
-		rme_trace_free(t.trace);
-		quota_notes_reset(&qn);
+	if (ld->disabled)
+		fprintf(stderr, "%s: linux: not compared: %s\n", path, ld->why_disabled);
+	else if (!rc->quiet)
+		fprintf(stderr, "%s: linux: %zu operations compared, %zu differences, "
+		        "%zu intended (the area is full), %zu outside the area not run\n",
+		        path, ld->compared, ld->differences, ld->intended, ld->skipped);
+	linux_diff_finish(ld);
+	ld->compared = ld->differences = ld->intended = ld->skipped = 0;
+}
+
+/* --out: the canonical trace with the actual results and the quota notes; 0 or -1. */
+static int
+write_replayed(struct replay_cmd *rc, const struct loaded *t)
+{
+	FILE *f = strcmp(rc->out_path, "-") == 0 ? stdout : fopen(rc->out_path, "w");
+
+	if (!f) {
+		perror(rc->out_path);
+		return -1;
 	}
+	if (rc->qn.incomplete)
+		fprintf(stderr, "%s: out of memory: the quota notes are left out\n", t->path);
+	rme_trace_print_annotated(t->trace, 1, rc->qn.incomplete ? NULL : quota_note, &rc->qn,
+	                          cli_write_file, f);
+	if (f != stdout && fclose(f) != 0) {
+		perror(rc->out_path);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+print_replay_summary(const char *path, const rme_replay_report_t *rep)
+{
+	fprintf(stderr, "%s: %zu operations, %zu divergence%s; in use at the end: "
+	        "RAM 0x%" PRIx64 ", %" PRIu64 " caps",
+	        path, rep->operations, rep->divergences, rep->divergences == 1 ? "" : "s",
+	        rep->quota.ram_used, rep->quota.cap_used);
+	if (rep->torn_down)
+		fprintf(stderr, "; after teardown %s%s", rep->leak_free ? "leak-free" : "NOT leak-free: ",
+		        rep->leak_free ? "" : rep->leak_msg);
+	fputc('\n', stderr);
+}
+
+/* Replay one trace file; *status becomes EXIT_USAGE or (if still OK) EXIT_DIVERGED as it goes. */
+static void
+replay_one(struct replay_cmd *rc, const char *arg, int *status)
+{
+	struct loaded t;
+	struct replay_ui ui = { 0 };
+	rme_replay_report_t rep;
+	rme_err_t err;
+
+	if (load(arg, &t) != 0) {
+		*status = EXIT_USAGE;
+		return;
+	}
+	ui.path = t.path;
+	ui.on_terminal = isatty(2);
+	clock_gettime(CLOCK_MONOTONIC, &ui.start);
+	rc->opt.progress = print_progress;
+	rc->opt.progress_ctx = &ui;
+	if (rc->out_path) {
+		rc->qn.linux_diff = rc->against_linux ? &rc->ld : NULL;
+		rc->opt.observe = quota_notes_observe;
+		rc->opt.observe_ctx = &rc->qn;
+	}
+	err = rme_replay(t.trace, &rc->opt, &rep, print_divergence, &ui);
+	if (ui.progress_shown)
+		fputs("\r\033[K", stderr);
+	if (rc->against_linux)
+		report_linux(rc, t.path);
+	if (err != RME_OK) {
+		if (err != RME_ERR_UNSUPPORTED && err != RME_ERR_INVALID_ARGUMENT)
+			fprintf(stderr, "%s: replay failed: %s\n", t.path, rme_err_str(err));
+		*status = EXIT_USAGE;
+	} else {
+		if (rc->out_path && write_replayed(rc, &t) != 0)
+			*status = EXIT_USAGE;
+		if (!rc->quiet)
+			print_replay_summary(t.path, &rep);
+		if ((rep.divergences || (rep.torn_down && !rep.leak_free)) && *status == EXIT_OK)
+			*status = EXIT_DIVERGED;
+	}
+	rme_trace_free(t.trace);
+	quota_notes_reset(&rc->qn);
+}
+
+int
+cmd_replay(int argc, char **argv)
+{
+	/* under Valgrind, RAM that the trace (or an mmap layer) never frees is a leak */
+	struct replay_cmd rc = { .opt = { .memcheck_blocks = 1 } };
+	int status = EXIT_OK, done;
+
+	if ((done = replay_options(argc, argv, &rc)) >= 0)
+		return done;
+	for (int i = optind; i < argc; i++)
+		replay_one(&rc, argv[i], &status);
 	return status;
 }
 

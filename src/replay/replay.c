@@ -204,6 +204,92 @@ tear_down(struct replay *r)
 	rep->leak_free = leak_free(r, &zero_quota, &zero_stats, rep->leak_msg, sizeof(rep->leak_msg));
 }
 
+/*
+ * After operation i ran: its result against the one expected (or the
+ * check's verdict), the observer, the invariant checker, each divergence
+ * said. Whether it diverged.
+ */
+static int
+judge(struct replay *r, size_t i, const rme_trace_op_t *op, const rme_trace_result_t *actual,
+      int check_failed, char *msg, size_t msglen)
+{
+	int diverged = 0;
+
+	if (check_failed) {
+		diverged = 1;
+		say(r, op->line, msg);
+	} else if (!rme_trace_result_matches(&op->expected, actual)) {
+		char want[128], got[128];
+
+		diverged = 1;
+		rme_trace_result_format(r->trace, op->kind, &op->expected, want, sizeof(want));
+		rme_trace_result_format(r->trace, op->kind, actual, got, sizeof(got));
+		snprintf(msg, msglen, "expected %s, got %s", want, got);
+		say(r, op->line, msg);
+	}
+	if (r->opt->observe) {
+		rme_replay_step_t step = {
+			.trace = r->trace, .op = op, .actual = actual, .slots = r->slots,
+			.model = r->model, .mmap = r->mm ? replay_mmap_instance(r->mm) : NULL,
+			.index = i, .start_quota = &r->start_quota,
+		};
+		msg[0] = 0;
+		if (r->opt->observe(r->opt->observe_ctx, &step, msg, msglen)) {
+			say(r, op->line, msg);
+			diverged = 1;
+		}
+	}
+	if (r->opt->check) {
+		char why[256];
+		if (rme_model_check(r->model, why, sizeof(why)) != RME_OK ||
+		    (r->mm && !replay_mmap_check(r->mm, why, sizeof(why)))) {
+			snprintf(msg, msglen, "invariant violated: %s", why);
+			say(r, op->line, msg);
+			diverged = 1;
+		}
+	}
+	return diverged;
+}
+
+/*
+ * Run the operations in order, each executed and judged, until the end or
+ * the first divergence (without keep_going). An error stops the replay.
+ */
+static rme_err_t
+run(struct replay *r)
+{
+	rme_replay_report_t *report = r->report;
+	size_t nops = rme_trace_op_count(r->trace);
+	char msg[512];
+
+	for (size_t i = 0; i < nops; i++) {
+		const rme_trace_op_t *op = rme_trace_op(r->trace, i);
+		rme_trace_result_t *actual = rme_trace_actual(r->trace, i);
+		int check_failed = 0;
+		rme_err_t err;
+
+		msg[0] = 0;
+		err = execute(r, op, actual, &check_failed, msg, sizeof(msg));
+		if (err != RME_OK) {
+			if (err == RME_ERR_UNSUPPORTED)
+				say(r, op->line, msg);
+			memset(actual, 0, sizeof(*actual));
+			return err;
+		}
+		report->operations++;
+		if (judge(r, i, op, actual, check_failed, msg, sizeof(msg))) {
+			report->divergences++;
+			if (!r->opt->keep_going) {
+				report->stopped_at_line = op->line;
+				break;
+			}
+		}
+		if (r->opt->progress && ((i + 1) & 0xffff) == 0)
+			r->opt->progress(r->opt->progress_ctx, i + 1, nops);
+	}
+	return RME_OK;
+}
+
 rme_err_t
 rme_replay(rme_trace_t *trace, const rme_replay_options_t *options,
            rme_replay_report_t *report, rme_replay_diag_fn diag, void *diag_ctx)
@@ -211,7 +297,6 @@ rme_replay(rme_trace_t *trace, const rme_replay_options_t *options,
 	static const rme_replay_options_t defaults;
 	struct replay r;
 	const rme_allocator_t *alloc;
-	size_t nops;
 	char msg[512];
 	rme_err_t err;
 
@@ -241,72 +326,15 @@ rme_replay(rme_trace_t *trace, const rme_replay_options_t *options,
 	}
 	rme_quota(r.model, &r.start_quota);
 	rme_model_stats(r.model, &r.start_stats);
-
-	nops = rme_trace_op_count(trace);
-	for (size_t i = 0; i < nops; i++) {
-		const rme_trace_op_t *op = rme_trace_op(trace, i);
-		rme_trace_result_t *actual = rme_trace_actual(trace, i);
-		int check_failed = 0, diverged = 0;
-
-		msg[0] = 0;
-		err = execute(&r, op, actual, &check_failed, msg, sizeof(msg));
-		if (err != RME_OK) {
-			if (err == RME_ERR_UNSUPPORTED)
-				say(&r, op->line, msg);
-			memset(actual, 0, sizeof(*actual));
-			goto out;
-		}
-		report->operations++;
-		if (check_failed) {
-			diverged = 1;
-			say(&r, op->line, msg);
-		} else if (!rme_trace_result_matches(&op->expected, actual)) {
-			char want[128], got[128];
-
-			diverged = 1;
-			rme_trace_result_format(trace, op->kind, &op->expected, want, sizeof(want));
-			rme_trace_result_format(trace, op->kind, actual, got, sizeof(got));
-			snprintf(msg, sizeof(msg), "expected %s, got %s", want, got);
-			say(&r, op->line, msg);
-		}
-		if (r.opt->observe) {
-			rme_replay_step_t step = {
-				.trace = trace, .op = op, .actual = actual, .slots = r.slots,
-				.model = r.model, .mmap = r.mm ? replay_mmap_instance(r.mm) : NULL,
-				.index = i, .start_quota = &r.start_quota,
-			};
-			msg[0] = 0;
-			if (r.opt->observe(r.opt->observe_ctx, &step, msg, sizeof(msg))) {
-				say(&r, op->line, msg);
-				diverged = 1;
-			}
-		}
-		if (r.opt->check) {
-			char why[256];
-			if (rme_model_check(r.model, why, sizeof(why)) != RME_OK ||
-			    (r.mm && !replay_mmap_check(r.mm, why, sizeof(why)))) {
-				snprintf(msg, sizeof(msg), "invariant violated: %s", why);
-				say(&r, op->line, msg);
-				diverged = 1;
-			}
-		}
-		if (diverged) {
-			report->divergences++;
-			if (!r.opt->keep_going) {
-				report->stopped_at_line = op->line;
-				break;
-			}
-		}
-		if (r.opt->progress && ((i + 1) & 0xffff) == 0)
-			r.opt->progress(r.opt->progress_ctx, i + 1, nops);
-	}
+	err = run(&r);
+	if (err != RME_OK)
+		goto out;
 
 	rme_quota(r.model, &report->quota);
 	report->quota.ram_used -= r.start_quota.ram_used;
 	report->quota.cap_used -= r.start_quota.cap_used;
 	if (r.opt->teardown)
 		tear_down(&r);
-	err = RME_OK;
 out:
 	if (r.mm)
 		replay_mmap_destroy(r.mm);
