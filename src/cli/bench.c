@@ -638,19 +638,123 @@ mb_summarize(const uint64_t *samples, const uint8_t *kinds, size_t n, int kind,
 	*p99 = r.ns_p99;
 }
 
+/* Whether Linux may take live mappings (then the calls are logged for it); else why not, in res. */
+static int
+mb_plan_linux(uint64_t live, struct bench_result *res)
+{
+#ifdef __linux__
+	/*
+	 * Log the calls if Linux may take this many mappings; whether it takes
+	 * the VMAs the cuts add is checked once the layer has run.
+	 */
+	if (!getenv("RMEMU_BENCH_NO_LINUX") && live <= linux_map_headroom())
+		return 1;
+	snprintf(res->linux_note, sizeof(res->linux_note),
+	         getenv("RMEMU_BENCH_NO_LINUX") ? "not measured (RMEMU_BENCH_NO_LINUX)"
+	         : "not measured: beyond vm.max_map_count");
+#else
+	(void)live;
+	snprintf(res->linux_note, sizeof(res->linux_note), "not measured: not Linux");
+#endif
+	return 0;
+}
+
+/* The model (metadata counted in model_ca) and the mmap layer on it (heap_ca) for b; 0 or -1. */
+static int
+mb_layer_create(struct mb *b, rme_counting_allocator_t *model_ca,
+                rme_counting_allocator_t *heap_ca, rme_prims_model_t *pm, rme_model_t **m)
+{
+	rme_model_config_t mcfg;
+	rme_mmap_config_t cfg;
+	rme_mmap_setup_error_t why;
+
+	rme_counting_init(model_ca, NULL);
+	rme_counting_init(heap_ca, NULL);
+	rme_model_config_init(&mcfg);
+	mcfg.ram_quota = UINT64_MAX / 4;
+	mcfg.cap_quota = UINT64_MAX / 4;
+	mcfg.kernel = RME_KERNEL_NOVA;      /* 128 TiB of address space: room for 10^7 cells */
+	mcfg.layout_regions = 0;
+	mcfg.allocator = &model_ca->iface;
+	if (rme_model_create(&mcfg, m) != RME_OK)
+		return -1;
+	rme_prims_model_init(pm, *m, &heap_ca->iface);
+	rme_mmap_config_init(&cfg);
+	cfg.area_base = b->base;
+	cfg.area_size = b->size;
+	cfg.map_count_max = UINT64_MAX / 4;
+	if (rme_mmap_create(&pm->prims, &cfg, &b->mm, &why) != RME_OK) {
+		fprintf(stderr, "rmemu bench: mmap workload: %s\n", why.message);
+		return -1;
+	}
+	return 0;
+}
+
+/* The steady state: ops timed calls, n staying, give or take the cuts; 0 or -1. */
+static int
+mb_steady(struct mb *b, uint64_t ops, int with_linux, uint64_t *scratch, struct bench_result *res)
+{
+	b->vmas_max = res->vmas;
+	b->timing = 1;
+	while (b->nsamples < ops) {
+		if (mb_step(b) != 0)
+			return -1;
+		if (with_linux) {
+			uint64_t v = rme_mmap_count(b->mm);
+			if (v > b->vmas_max)
+				b->vmas_max = v;
+		}
+	}
+	if (b->nsamples > ops)
+		b->nsamples = ops;
+	mb_summarize(b->samples, b->kinds, b->nsamples, OPK_N, scratch, &res->ns_median, &res->ns_p99);
+	for (int k = 0; k < OPK_N; k++)
+		mb_summarize(b->samples, b->kinds, b->nsamples, k, scratch, &res->kind_median[k],
+		             &res->kind_p99[k]);
+	res->ops = b->nsamples;
+	return 0;
+}
+
+#ifdef __linux__
+/* The kernel's turn: the same calls (the first nbuild build up) on Linux, if it can take them. */
+static void
+mb_linux_turn(struct mb *b, size_t nbuild, int with_linux, uint64_t *scratch,
+              struct bench_result *res)
+{
+	size_t nlin = 0;
+	char whyl[140];
+	double p99;
+
+	if (with_linux && b->vmas_max > linux_map_headroom()) {
+		snprintf(res->linux_note, sizeof(res->linux_note),
+		         "not measured: %" PRIu64 " VMAs exceed vm.max_map_count", b->vmas_max);
+		return;
+	}
+	if (!with_linux)
+		return;
+	/* the layer gives its memory back before the kernel's turn */
+	rme_mmap_destroy(b->mm);
+	b->mm = NULL;
+	if (mb_linux(b, nbuild, b->samples, b->kinds, &nlin, whyl, sizeof(whyl)) != 0) {
+		snprintf(res->linux_note, sizeof(res->linux_note), "failed: %s", whyl);
+		return;
+	}
+	mb_summarize(b->samples, b->kinds, nlin, OPK_N, scratch, &res->linux_ns_median, &p99);
+	for (int k = 0; k < OPK_N; k++)
+		mb_summarize(b->samples, b->kinds, nlin, k, scratch, &res->linux_kind_median[k], &p99);
+}
+#endif
+
 static int
 bench_mmap(uint64_t live, uint64_t ops, struct bench_result *res)
 {
 	rme_counting_allocator_t model_ca, heap_ca;
-	rme_model_config_t mcfg;
-	rme_mmap_config_t cfg;
-	rme_mmap_setup_error_t why;
 	rme_prims_model_t pm;
 	rme_model_t *m = NULL;
 	struct mb b = { 0 };
 	uint64_t md_model, md_heap, *scratch = NULL;
 	size_t nbuild = 0;
-	int rc = -1, with_linux = 0;
+	int rc = -1, with_linux;
 
 	b.ncells = live;
 	b.base = (uint64_t)1 << 32;
@@ -664,40 +768,9 @@ bench_mmap(uint64_t live, uint64_t ops, struct bench_result *res)
 	scratch = malloc(b.maxsamples * sizeof(*scratch));
 	if (!b.slots || !b.samples || !b.kinds || !scratch)
 		goto out;
-#ifdef __linux__
-	/*
-	 * Log the calls if Linux may take this many mappings; whether it takes
-	 * the VMAs the cuts add is checked once the layer has run (below).
-	 */
-	if (!getenv("RMEMU_BENCH_NO_LINUX") && live <= linux_map_headroom())
-		with_linux = 1;
-	else
-		snprintf(res->linux_note, sizeof(res->linux_note),
-		         getenv("RMEMU_BENCH_NO_LINUX") ? "not measured (RMEMU_BENCH_NO_LINUX)"
-		         : "not measured: beyond vm.max_map_count");
-#else
-	snprintf(res->linux_note, sizeof(res->linux_note), "not measured: not Linux");
-#endif
-
-	rme_counting_init(&model_ca, NULL);
-	rme_counting_init(&heap_ca, NULL);
-	rme_model_config_init(&mcfg);
-	mcfg.ram_quota = UINT64_MAX / 4;
-	mcfg.cap_quota = UINT64_MAX / 4;
-	mcfg.kernel = RME_KERNEL_NOVA;      /* 128 TiB of address space: room for 10^7 cells */
-	mcfg.layout_regions = 0;
-	mcfg.allocator = &model_ca.iface;
-	if (rme_model_create(&mcfg, &m) != RME_OK)
+	with_linux = mb_plan_linux(live, res);
+	if (mb_layer_create(&b, &model_ca, &heap_ca, &pm, &m) != 0)
 		goto out;
-	rme_prims_model_init(&pm, m, &heap_ca.iface);
-	rme_mmap_config_init(&cfg);
-	cfg.area_base = b.base;
-	cfg.area_size = b.size;
-	cfg.map_count_max = UINT64_MAX / 4;
-	if (rme_mmap_create(&pm.prims, &cfg, &b.mm, &why) != RME_OK) {
-		fprintf(stderr, "rmemu bench: mmap workload: %s\n", why.message);
-		goto out;
-	}
 	md_model = model_ca.live_bytes;
 	md_heap = heap_ca.live_bytes;
 
@@ -723,49 +796,12 @@ bench_mmap(uint64_t live, uint64_t ops, struct bench_result *res)
 	res->model_bytes_per_mapping = (double)(model_ca.live_bytes - md_model) / (double)live;
 	bench_rss(res);
 
-	/* The steady state: n stays, give or take the cuts. */
-	b.vmas_max = res->vmas;
-	b.timing = 1;
-	while (b.nsamples < ops) {
-		if (mb_step(&b) != 0)
-			goto out;
-		if (with_linux) {
-			uint64_t v = rme_mmap_count(b.mm);
-			if (v > b.vmas_max)
-				b.vmas_max = v;
-		}
-	}
-	if (b.nsamples > ops)
-		b.nsamples = ops;
-	mb_summarize(b.samples, b.kinds, b.nsamples, OPK_N, scratch, &res->ns_median, &res->ns_p99);
-	for (int k = 0; k < OPK_N; k++)
-		mb_summarize(b.samples, b.kinds, b.nsamples, k, scratch, &res->kind_median[k],
-		             &res->kind_p99[k]);
-	res->ops = b.nsamples;
-
+	if (mb_steady(&b, ops, with_linux, scratch, res) != 0)
+		goto out;
 #ifdef __linux__
-	if (with_linux && b.vmas_max > linux_map_headroom()) {
-		with_linux = 0;
-		snprintf(res->linux_note, sizeof(res->linux_note),
-		         "not measured: %" PRIu64 " VMAs exceed vm.max_map_count", b.vmas_max);
-	}
-	if (with_linux) {
-		/* the layer gives its memory back before the kernel's turn */
-		size_t nlin = 0;
-		char whyl[140];
-
-		rme_mmap_destroy(b.mm);
-		b.mm = NULL;
-		if (mb_linux(&b, nbuild, b.samples, b.kinds, &nlin, whyl, sizeof(whyl)) != 0) {
-			snprintf(res->linux_note, sizeof(res->linux_note), "failed: %s", whyl);
-		} else {
-			double p99;
-			mb_summarize(b.samples, b.kinds, nlin, OPK_N, scratch, &res->linux_ns_median, &p99);
-			for (int k = 0; k < OPK_N; k++)
-				mb_summarize(b.samples, b.kinds, nlin, k, scratch, &res->linux_kind_median[k],
-				             &p99);
-		}
-	}
+	mb_linux_turn(&b, nbuild, with_linux, scratch, res);
+#else
+	(void)nbuild;
 #endif
 	rc = 0;
 out:
