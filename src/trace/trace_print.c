@@ -341,6 +341,99 @@ print_result(trace_sink_t *s, const rme_trace_t *t, rme_trace_op_kind_t op,
 /* ---- Operations and directives ------------------------------------------- */
 
 static void
+print_attach_args(trace_sink_t *s, const rme_trace_t *t, const rme_trace_op_t *op)
+{
+	sink_char(s, ' ');
+	print_slot(s, t, op->u.attach.rm);
+	sink_char(s, ' ');
+	print_slot(s, t, op->u.attach.ds);
+	if (op->u.attach.has_size) {
+		rme__sink_str(s, " size=");
+		rme__sink_hex(s, op->u.attach.size, 1);
+	}
+	if (op->u.attach.has_offset) {
+		rme__sink_str(s, " offset=");
+		rme__sink_hex(s, op->u.attach.offset, 1);
+	}
+	if (op->u.attach.has_at) {
+		rme__sink_str(s, " at=");
+		print_addr(s, t, &op->u.attach.at);
+	}
+	/* Read-only is what an attach without rights means. */
+	if (op->u.attach.rights != RME_TRACE_RIGHT_R) {
+		sink_char(s, ' ');
+		print_rights(s, op->u.attach.rights);
+	}
+}
+
+static void
+print_mmap_args(trace_sink_t *s, const rme_trace_t *t, const rme_trace_op_t *op)
+{
+	sink_char(s, ' ');
+	print_addr(s, t, &op->u.mmap.addr);
+	sink_char(s, ' ');
+	rme__sink_hex(s, op->u.mmap.len, 1);
+	sink_char(s, ' ');
+	print_rights(s, op->u.mmap.prot);
+	sink_char(s, ' ');
+	print_map_flags(s, op->u.mmap.flags);
+	if (op->u.mmap.has_fd) {
+		rme__sink_str(s, " fd=");
+		rme__sink_dec(s, (uint64_t)op->u.mmap.fd);
+		rme__sink_str(s, " off=");
+		rme__sink_hex(s, op->u.mmap.off, 1);
+	}
+}
+
+/* munmap, mprotect (with rights), madvise (with advice), msync */
+static void
+print_range_args(trace_sink_t *s, const rme_trace_t *t, const rme_trace_op_t *op)
+{
+	sink_char(s, ' ');
+	print_addr(s, t, &op->u.range.addr);
+	sink_char(s, ' ');
+	rme__sink_hex(s, op->u.range.len, 1);
+	if (op->kind == RME_TRACE_OP_MPROTECT) {
+		sink_char(s, ' ');
+		print_rights(s, op->u.range.prot);
+	} else if (op->kind == RME_TRACE_OP_MADVISE &&
+	           (unsigned)op->u.range.advice < TRACE_ADVICE_COUNT) {
+		sink_char(s, ' ');
+		rme__sink_keyword(s, &rme__trace_advice_names[op->u.range.advice]);
+	}
+}
+
+static void
+print_mremap_args(trace_sink_t *s, const rme_trace_t *t, const rme_trace_op_t *op)
+{
+	sink_char(s, ' ');
+	print_addr(s, t, &op->u.mremap.addr);
+	sink_char(s, ' ');
+	rme__sink_hex(s, op->u.mremap.old_len, 1);
+	sink_char(s, ' ');
+	rme__sink_hex(s, op->u.mremap.new_len, 1);
+	if (op->u.mremap.maymove)
+		rme__sink_str(s, " maymove");
+	if (op->u.mremap.has_fixed) {
+		rme__sink_str(s, " fixed=");
+		print_addr(s, t, &op->u.mremap.fixed);
+	}
+}
+
+static void
+print_quota_args(trace_sink_t *s, const rme_trace_quota_t *q)
+{
+	if (q->has_ram) {
+		rme__sink_str(s, q->ram_at_most ? " ram<=" : " ram=");
+		rme__sink_hex(s, q->ram, 1);
+	}
+	if (q->has_caps) {
+		rme__sink_str(s, q->caps_at_most ? " caps<=" : " caps=");
+		rme__sink_dec(s, q->caps);
+	}
+}
+
+static void
 print_args(trace_sink_t *s, const rme_trace_t *t, const rme_trace_op_t *op)
 {
 	switch (op->kind) {
@@ -359,27 +452,7 @@ print_args(trace_sink_t *s, const rme_trace_t *t, const rme_trace_op_t *op)
 		print_slot(s, t, op->u.slot);
 		break;
 	case RME_TRACE_OP_ATTACH:
-		sink_char(s, ' ');
-		print_slot(s, t, op->u.attach.rm);
-		sink_char(s, ' ');
-		print_slot(s, t, op->u.attach.ds);
-		if (op->u.attach.has_size) {
-			rme__sink_str(s, " size=");
-			rme__sink_hex(s, op->u.attach.size, 1);
-		}
-		if (op->u.attach.has_offset) {
-			rme__sink_str(s, " offset=");
-			rme__sink_hex(s, op->u.attach.offset, 1);
-		}
-		if (op->u.attach.has_at) {
-			rme__sink_str(s, " at=");
-			print_addr(s, t, &op->u.attach.at);
-		}
-		/* Read-only is what an attach without rights means. */
-		if (op->u.attach.rights != RME_TRACE_RIGHT_R) {
-			sink_char(s, ' ');
-			print_rights(s, op->u.attach.rights);
-		}
+		print_attach_args(s, t, op);
 		break;
 	case RME_TRACE_OP_DETACH:
 		sink_char(s, ' ');
@@ -399,68 +472,25 @@ print_args(trace_sink_t *s, const rme_trace_t *t, const rme_trace_op_t *op)
 		rme__sink_hex(s, op->u.access.byte, 2);
 		break;
 	case RME_TRACE_OP_MMAP:
-		sink_char(s, ' ');
-		print_addr(s, t, &op->u.mmap.addr);
-		sink_char(s, ' ');
-		rme__sink_hex(s, op->u.mmap.len, 1);
-		sink_char(s, ' ');
-		print_rights(s, op->u.mmap.prot);
-		sink_char(s, ' ');
-		print_map_flags(s, op->u.mmap.flags);
-		if (op->u.mmap.has_fd) {
-			rme__sink_str(s, " fd=");
-			rme__sink_dec(s, (uint64_t)op->u.mmap.fd);
-			rme__sink_str(s, " off=");
-			rme__sink_hex(s, op->u.mmap.off, 1);
-		}
+		print_mmap_args(s, t, op);
 		break;
 	case RME_TRACE_OP_MUNMAP:
 	case RME_TRACE_OP_MPROTECT:
 	case RME_TRACE_OP_MADVISE:
 	case RME_TRACE_OP_MSYNC:
-		sink_char(s, ' ');
-		print_addr(s, t, &op->u.range.addr);
-		sink_char(s, ' ');
-		rme__sink_hex(s, op->u.range.len, 1);
-		if (op->kind == RME_TRACE_OP_MPROTECT) {
-			sink_char(s, ' ');
-			print_rights(s, op->u.range.prot);
-		} else if (op->kind == RME_TRACE_OP_MADVISE &&
-		           (unsigned)op->u.range.advice < TRACE_ADVICE_COUNT) {
-			sink_char(s, ' ');
-			rme__sink_keyword(s, &rme__trace_advice_names[op->u.range.advice]);
-		}
+		print_range_args(s, t, op);
 		break;
 	case RME_TRACE_OP_MREMAP:
-		sink_char(s, ' ');
-		print_addr(s, t, &op->u.mremap.addr);
-		sink_char(s, ' ');
-		rme__sink_hex(s, op->u.mremap.old_len, 1);
-		sink_char(s, ' ');
-		rme__sink_hex(s, op->u.mremap.new_len, 1);
-		if (op->u.mremap.maymove)
-			rme__sink_str(s, " maymove");
-		if (op->u.mremap.has_fixed) {
-			rme__sink_str(s, " fixed=");
-			print_addr(s, t, &op->u.mremap.fixed);
-		}
+		print_mremap_args(s, t, op);
 		break;
 	case RME_TRACE_OP_EXPECT_QUOTA:
-		if (op->u.expect_quota.has_ram) {
-			rme__sink_str(s, op->u.expect_quota.ram_at_most ? " ram<=" : " ram=");
-			rme__sink_hex(s, op->u.expect_quota.ram, 1);
-		}
-		if (op->u.expect_quota.has_caps) {
-			rme__sink_str(s, op->u.expect_quota.caps_at_most ? " caps<=" : " caps=");
-			rme__sink_dec(s, op->u.expect_quota.caps);
-		}
-		break;
-	case RME_TRACE_OP_EXPECT_LEAK_FREE:
+		print_quota_args(s, &op->u.expect_quota);
 		break;
 	case RME_TRACE_OP_EXPECT_MAPPINGS:
 		sink_char(s, ' ');
 		rme__sink_dec(s, op->u.count);
 		break;
+	case RME_TRACE_OP_EXPECT_LEAK_FREE:
 	case RME_TRACE_OP_COUNT_:
 		break;
 	}
