@@ -248,6 +248,34 @@ command_note(char **cmd, int n)
 	return s;
 }
 
+/*
+ * Run cmd (ncmd words) under strace, logging the calls a trace needs to
+ * log; returns its wait status, or -1 with *err if it could not be run.
+ */
+static int
+strace_command(const char *strace, int seccomp, const char *log, char **cmd, int ncmd, int *err)
+{
+	char **sargv = xcalloc((size_t)ncmd + 16, sizeof(*sargv));
+	int nargs = 0, status;
+
+	sargv[nargs++] = (char *)strace;
+	if (seccomp)
+		sargv[nargs++] = (char *)"--seccomp-bpf";
+	sargv[nargs++] = (char *)"-f";
+	sargv[nargs++] = (char *)"-q";
+	sargv[nargs++] = (char *)"-y";    /* descriptors with their paths, for the traces' remarks */
+	sargv[nargs++] = (char *)"-e";
+	sargv[nargs++] = (char *)RECORD_CALLS;
+	sargv[nargs++] = (char *)"-o";
+	sargv[nargs++] = (char *)log;
+	sargv[nargs++] = (char *)"--";
+	for (int i = 0; i < ncmd; i++)
+		sargv[nargs++] = cmd[i];
+	status = run(sargv, -1, err);
+	free(sargv);
+	return status;
+}
+
 int
 cmd_record(int argc, char **argv)
 {
@@ -262,9 +290,9 @@ cmd_record(int argc, char **argv)
 	import_options_t opt;
 	const char *prefix = NULL, *log = NULL, *strace = "strace";
 	char *tmp_log = NULL;
-	char **sargv, *text, *note, *default_prefix = NULL;
+	char *text, *note, *default_prefix = NULL;
 	size_t len;
-	int c, seccomp, status, e, result, nargs = 0;
+	int c, seccomp, status, e, result;
 
 	memset(&opt, 0, sizeof(opt));
 	optind = 1;
@@ -297,22 +325,7 @@ cmd_record(int argc, char **argv)
 		log = tmp_log;
 	}
 
-	sargv = xcalloc((size_t)(argc - optind) + 16, sizeof(*sargv));
-	sargv[nargs++] = (char *)strace;
-	if (seccomp)
-		sargv[nargs++] = (char *)"--seccomp-bpf";
-	sargv[nargs++] = (char *)"-f";
-	sargv[nargs++] = (char *)"-q";
-	sargv[nargs++] = (char *)"-y";    /* descriptors with their paths, for the traces' remarks */
-	sargv[nargs++] = (char *)"-e";
-	sargv[nargs++] = (char *)RECORD_CALLS;
-	sargv[nargs++] = (char *)"-o";
-	sargv[nargs++] = (char *)log;
-	sargv[nargs++] = (char *)"--";
-	for (int i = optind; i < argc; i++)
-		sargv[nargs++] = argv[i];
-	status = run(sargv, -1, &e);
-	free(sargv);
+	status = strace_command(strace, seccomp, log, argv + optind, argc - optind, &e);
 	if (status < 0) {
 		fprintf(stderr, "rmemu record: cannot run %s: %s\n", strace, strerror(e));
 		result = EXIT_USAGE;
