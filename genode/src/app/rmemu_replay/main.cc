@@ -963,7 +963,8 @@ struct Rmemu_replay::Main : Noncopyable
 		log("[rmemu-done] ", _nops, " operations");
 	}
 
-	bool _set_up()
+	/* the trace from the ROM module the config names; false if it does not parse */
+	bool _parse_trace()
 	{
 		String<128> const rom_name = _config.node().attribute_value("trace", String<128>("trace"));
 		rme_trace_error_t perr { };
@@ -983,7 +984,12 @@ struct Rmemu_replay::Main : Noncopyable
 		}
 		_nops   = rme_trace_op_count(_trace);
 		_nslots = rme_trace_slot_count(_trace);
+		return true;
+	}
 
+	/* the capability table, region records, slots, skip marks and note buffers */
+	bool _allocate_tables()
+	{
 		auto zalloc = [&] (size_t bytes) {
 			void *p = heap_alloc_cb(&_heap, bytes);
 			if (p) Genode::bzero(p, bytes);
@@ -1011,63 +1017,78 @@ struct Rmemu_replay::Main : Noncopyable
 		_caps[1].kind = Cap_entry::Kind::ENV;
 		_caps[1].size = ~0ULL;
 		_slots[RME_TRACE_SLOT_ENV] = 1;
+		return true;
+	}
 
-		rme_trace_directives_t const &d = *rme_trace_directives(_trace);
-		_ndirectives = !!d.has_genode + !!d.has_kernel + !!d.has_arch
-		             + !!(d.has_ram_quota || d.has_cap_quota) + !!d.has_mmap_area
-		             + !!d.has_map_count_max + !!d.has_policy;
-
-		/*
-		 * The first helper thread and the watchdog timer are the component's,
-		 * not the trace's: set them up before the quota baseline, so that
-		 * what they cost (and any of it they give back later) stays out of
-		 * the measurements. Only a helper that blocked in a fault and had to
-		 * be replaced is measured and subtracted.
-		 */
+	/*
+	 * The first helper thread and the watchdog timer are the component's,
+	 * not the trace's: set them up before the quota baseline, so that
+	 * what they cost (and any of it they give back later) stays out of
+	 * the measurements. Only a helper that blocked in a fault and had to
+	 * be replaced is measured and subtracted.
+	 */
+	void _start_first_helper()
+	{
 		bool accesses = false;
 		for (size_t i = 0; i < _nops; i++) {
 			rme_trace_op_kind_t const k = rme_trace_op(_trace, i)->kind;
 			accesses = accesses || k == RME_TRACE_OP_READ || k == RME_TRACE_OP_WRITE
 			                    || k == RME_TRACE_OP_EXEC;
 		}
-		if (accesses) {
-			_accessor = new (_heap) Accessor(_env, _done_handler, _accessor_id++);
-			_accessor->start();
-			if (_reflect_faults) {
-				_timer.construct(_env);
-				_timer->sigh(_timeout_handler);
-				/* its first use, too, before the baseline (a timeout that nobody waits for is ignored) */
-				_timer->trigger_once(_timer->elapsed_us() + _timeout_us);
-			}
-			/*
-			 * Warm the helper up with reads of our own memory: after the
-			 * first access and its completion signal, the PD has 0x1800
-			 * bytes and 4 caps more available on base-hw (base-linux: 0x800
-			 * and 3 more, then a page and a cap less), which is not the
-			 * trace's doing. The replay starts, and the quota baseline is
-			 * taken, when the last read's signal arrives (_handle_done).
-			 */
-			_warm_ups_left = 2;
-			_accessor->issue(Accessor::Kind::READ, (addr_t)&_warm_up_byte, 0);
-		}
+		if (!accesses) return;
 
+		_accessor = new (_heap) Accessor(_env, _done_handler, _accessor_id++);
+		_accessor->start();
+		if (_reflect_faults) {
+			_timer.construct(_env);
+			_timer->sigh(_timeout_handler);
+			/* its first use, too, before the baseline (a timeout that nobody waits for is ignored) */
+			_timer->trigger_once(_timer->elapsed_us() + _timeout_us);
+		}
+		/*
+		 * Warm the helper up with reads of our own memory: after the
+		 * first access and its completion signal, the PD has 0x1800
+		 * bytes and 4 caps more available on base-hw (base-linux: 0x800
+		 * and 3 more, then a page and a cap less), which is not the
+		 * trace's doing. The replay starts, and the quota baseline is
+		 * taken, when the last read's signal arrives (_handle_done).
+		 */
+		_warm_ups_left = 2;
+		_accessor->issue(Accessor::Kind::READ, (addr_t)&_warm_up_byte, 0);
+	}
+
+	/* the mmap layer, as the trace's directives configure it, on the primitives above */
+	void _set_up_mmap_layer(rme_trace_directives_t const &d)
+	{
+		rme_mmap_config_t cfg;
+		rme_executor_mmap_config(&d, &cfg);
+		rme_mmap_setup_error_t why { };
+		if (rme_mmap_create(&_prims, &cfg, &_mm, &why) != RME_OK) {
+			log("[rmemu] # the mmap layer could not be set up: ", Cstring(why.message));
+			_mm = nullptr;
+			return;
+		}
+		rme_mmap_stats_t st;
+		rme_mmap_stats(_mm, &st);
+		_slots[RME_TRACE_SLOT_MMAP_AREA] = st.area_rm;
+		/* the area's own cost is not the trace's */
 		_quota_now(_ram_start, _caps_start);
+	}
 
-		if (d.has_mmap_area) {
-			rme_mmap_config_t cfg;
-			rme_executor_mmap_config(&d, &cfg);
-			rme_mmap_setup_error_t why { };
-			if (rme_mmap_create(&_prims, &cfg, &_mm, &why) != RME_OK) {
-				log("[rmemu] # the mmap layer could not be set up: ", Cstring(why.message));
-				_mm = nullptr;
-			} else {
-				rme_mmap_stats_t st;
-				rme_mmap_stats(_mm, &st);
-				_slots[RME_TRACE_SLOT_MMAP_AREA] = st.area_rm;
-				/* the area's own cost is not the trace's */
-				_quota_now(_ram_start, _caps_start);
-			}
-		}
+	bool _set_up()
+	{
+		if (!_parse_trace() || !_allocate_tables())
+			return false;
+
+		rme_trace_directives_t const &d = *rme_trace_directives(_trace);
+		_ndirectives = !!d.has_genode + !!d.has_kernel + !!d.has_arch
+		             + !!(d.has_ram_quota || d.has_cap_quota) + !!d.has_mmap_area
+		             + !!d.has_map_count_max + !!d.has_policy;
+
+		_start_first_helper();
+		_quota_now(_ram_start, _caps_start);
+		if (d.has_mmap_area)
+			_set_up_mmap_layer(d);
 		rme_executor_init(&_executor, _trace, _slots, &_genode, _mm);
 		return true;
 	}
