@@ -80,11 +80,11 @@ pm_rm_dataspace(void *ctx, rme_prim_cap_t rm)
 	return rme_rm_dataspace(pm_of(ctx)->model, rm);
 }
 
+/* Region_map::attach on the model, for both interfaces; *at receives the start. */
 static rme_err_t
-pm_attach(void *ctx, rme_prim_cap_t rm, rme_prim_cap_t ds, const rme_prim_attr_t *attr,
-          uint64_t *at)
+model_attach(rme_model_t *m, rme_cap_t rm, rme_cap_t ds, const rme_prim_attr_t *attr,
+             uint64_t *at)
 {
-	rme_prims_model_t *pm = pm_of(ctx);
 	rme_attr_t a = {
 		.size = attr->size,
 		.offset = attr->offset,
@@ -94,10 +94,19 @@ pm_attach(void *ctx, rme_prim_cap_t rm, rme_prim_cap_t ds, const rme_prim_attr_t
 		.writeable = attr->writeable,
 	};
 	rme_range_t range;
-	rme_err_t err = rme_attach(pm->model, rm_cap(pm, rm), ds, &a, &range);
+	rme_err_t err = rme_attach(m, rm, ds, &a, &range);
 
 	*at = range.start;
 	return err;
+}
+
+static rme_err_t
+pm_attach(void *ctx, rme_prim_cap_t rm, rme_prim_cap_t ds, const rme_prim_attr_t *attr,
+          uint64_t *at)
+{
+	rme_prims_model_t *pm = pm_of(ctx);
+
+	return model_attach(pm->model, rm_cap(pm, rm), ds, attr, at);
 }
 
 static void
@@ -202,19 +211,7 @@ static rme_err_t
 ex_attach(void *ctx, rme_prim_cap_t rm, rme_prim_cap_t ds, const rme_prim_attr_t *attr,
           uint64_t *at)
 {
-	rme_attr_t a = {
-		.size = attr->size,
-		.offset = attr->offset,
-		.use_at = attr->use_at,
-		.at = attr->at,
-		.executable = attr->executable,
-		.writeable = attr->writeable,
-	};
-	rme_range_t range;
-	rme_err_t err = rme_attach(ctx, rm, ds, &a, &range);
-
-	*at = range.start;
-	return err;
+	return model_attach(ctx, rm, ds, attr, at);
 }
 
 static rme_err_t

@@ -526,17 +526,20 @@ struct Rmemu_replay::Main : Noncopyable
 		return _main(ctx)._rm_dataspace(_entry_of(rm));
 	}
 
+	static Region_map::Attr _attr_of(rme_prim_attr_t const &a)
+	{
+		return { .size = (size_t)a.size, .offset = (addr_t)a.offset,
+		         .use_at = a.use_at != 0, .at = (addr_t)a.at,
+		         .executable = a.executable != 0, .writeable = a.writeable != 0 };
+	}
+
 	static rme_err_t _p_attach(void *ctx, rme_prim_cap_t rm, rme_prim_cap_t ds,
 	                           const rme_prim_attr_t *a, uint64_t *at)
 	{
 		Main &m = _main(ctx);
 		unsigned const rm_entry = rm == RME_PRIM_LOCAL_RM ? 1 : _entry_of(rm);
-		Region_map::Attr const attr {
-			.size = (size_t)a->size, .offset = (addr_t)a->offset,
-			.use_at = a->use_at != 0, .at = (addr_t)a->at,
-			.executable = a->executable != 0, .writeable = a->writeable != 0 };
 		uint64_t where = 0;
-		rme_err_t err = m._attach(rm_entry, _entry_of(ds), attr, where);
+		rme_err_t err = m._attach(rm_entry, _entry_of(ds), _attr_of(*a), where);
 		if (err == RME_OK) *at = where;
 		return err;
 	}
@@ -608,11 +611,7 @@ struct Rmemu_replay::Main : Noncopyable
 	static rme_err_t _x_attach(void *ctx, rme_prim_cap_t rm, rme_prim_cap_t ds,
 	                           const rme_prim_attr_t *a, uint64_t *at)
 	{
-		Region_map::Attr const attr {
-			.size = (size_t)a->size, .offset = (addr_t)a->offset,
-			.use_at = a->use_at != 0, .at = (addr_t)a->at,
-			.executable = a->executable != 0, .writeable = a->writeable != 0 };
-		return _main(ctx)._attach(_entry_of(rm), _entry_of(ds), attr, *at);
+		return _main(ctx)._attach(_entry_of(rm), _entry_of(ds), _attr_of(*a), *at);
 	}
 
 	static rme_err_t _x_detach(void *ctx, rme_prim_cap_t rm, uint64_t at)
