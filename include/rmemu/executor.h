@@ -78,6 +78,13 @@ typedef enum rme_executor_status {
  * cannot free or detach): only RME_ERR_HOST_NO_MEMORY counts, from any of
  * them, and rme_executor_run passes it on, since the target has run out of
  * memory for its own bookkeeping and cannot be trusted to go on.
+ *
+ * It stands beside the mmap layer's rme_genode_prims_t, with the same
+ * capability and attribute types, rather than being that table: a trace
+ * needs more (rom, fault handlers, fault state, accesses); capability 0
+ * must stay an invalid one here, where for the primitives it is the
+ * address space; and freeing and detaching report what the model's replay
+ * must stop on, where the layer's primitives deliberately cannot fail.
  */
 typedef struct rme_executor_genode {
 	void *ctx;
