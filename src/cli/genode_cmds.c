@@ -18,6 +18,12 @@
 
 /* The mark the component puts before every line of its trace. */
 #define GENODE_LOG_MARK "[rmemu] "
+/*
+ * The mark of the lines that say where a run came from (Genode's version,
+ * kernel, emulator, the component's version, the input), printed by
+ * genode/run/rmemu_replay.run before the boot as "KEY: VALUE".
+ */
+#define GENODE_PROVENANCE_MARK "[rmemu-provenance] "
 
 /* ---- genode-log ----------------------------------------------------------- */
 
@@ -50,7 +56,9 @@ genode_log_usage(FILE *out)
 	      "\n"
 	      "Extract the canonical trace that the rmemu_replay component printed to a\n"
 	      "Genode log: the text after \"" GENODE_LOG_MARK "\" on every line that has it, in\n"
-	      "order. If the log holds several runs, the last one is taken.\n"
+	      "order. If the log holds several runs, the last one is taken. The lines\n"
+	      "marked \"" GENODE_PROVENANCE_MARK "\" before it (since the run before) come\n"
+	      "first, as comments: where the trace came from.\n"
 	      "\n"
 	      "  -o, --out FILE  write the trace to FILE instead of standard output\n"
 	      "  -h, --help      show this help\n", out);
@@ -65,8 +73,8 @@ cmd_genode_log(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *out_path = NULL;
-	const char *run_start = NULL, *p, *end;
-	size_t len, lines = 0;
+	const char *run_start = NULL, *provenance_start = NULL, *p, *end;
+	size_t len, lines = 0, provenance = 0;
 	int done = 0, failed = 0, c;
 	char *text;
 	FILE *out;
@@ -86,8 +94,9 @@ cmd_genode_log(int argc, char **argv)
 	if (cli_read_file(argv[optind], &text, &len) != 0)
 		return EXIT_USAGE;
 
-	/* find where the last run's trace starts: its header line */
+	/* find where the last run's trace starts (its header line) and where the run before ended */
 	end = text + len;
+	provenance_start = text;
 	for (p = text; p < end; ) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *eol = nl ? nl : end;
@@ -95,8 +104,11 @@ cmd_genode_log(int argc, char **argv)
 
 		if (m) {
 			const char *rest = m + strlen(GENODE_LOG_MARK);
-			if ((size_t)(eol - rest) >= 13 && strncmp(rest, "rmemu-trace 1", 13) == 0)
+			if ((size_t)(eol - rest) >= 13 && strncmp(rest, "rmemu-trace 1", 13) == 0) {
+				if (run_start)
+					provenance_start = run_start;
 				run_start = p;
+			}
 		}
 		p = nl ? nl + 1 : end;
 	}
@@ -112,6 +124,21 @@ cmd_genode_log(int argc, char **argv)
 		perror(out_path);
 		free(text);
 		return EXIT_USAGE;
+	}
+	/* the provenance header: "# KEY: VALUE" for each provenance line */
+	for (p = provenance_start; p < run_start; ) {
+		const char *nl = memchr(p, '\n', (size_t)(run_start - p));
+		const char *eol = nl ? nl : run_start;
+		const char *m = memmem(p, (size_t)(eol - p), GENODE_PROVENANCE_MARK,
+		                       strlen(GENODE_PROVENANCE_MARK));
+
+		if (m) {
+			const char *rest = m + strlen(GENODE_PROVENANCE_MARK);
+			fputs("# ", out);
+			put_clean(out, rest, (size_t)(eol - rest));
+			provenance++;
+		}
+		p = nl ? nl + 1 : run_start;
 	}
 	for (p = run_start; p < end; ) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -142,6 +169,9 @@ cmd_genode_log(int argc, char **argv)
 	if (!done)
 		fprintf(stderr, "rmemu genode-log: %s: warning: no [rmemu-done] line; the trace may be cut short\n",
 		        argv[optind]);
+	if (!provenance)
+		fprintf(stderr, "rmemu genode-log: %s: warning: no \"%s\" lines: the trace does not say where it came from\n",
+		        argv[optind], GENODE_PROVENANCE_MARK);
 	(void)lines;
 	return EXIT_OK;
 }

@@ -960,6 +960,7 @@ struct Rmemu_replay::Main : Noncopyable
 		rme_trace_print(_trace, 1, _write_cb, this);
 		if (_line_len) _emit_line();
 		log("[rmemu-done] ", _nops, " operations");
+		_env.parent().exit(0);   /* so that a sequence starts the next trace */
 	}
 
 	/* the trace from the ROM module the config names; false if it does not parse */
@@ -1100,7 +1101,8 @@ struct Rmemu_replay::Main : Noncopyable
 		default_heap = &_heap;
 		log("[rmemu-start] reflect_faults=", _reflect_faults ? "yes" : "no");
 		/* with a helper to warm up, _handle_done starts the replay */
-		if (_set_up() && !_warm_ups_left)
+		if (!_set_up()) { _env.parent().exit(1); return; }
+		if (!_warm_ups_left)
 			_run();
 	}
 };
