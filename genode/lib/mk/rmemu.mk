@@ -14,6 +14,13 @@ RMEMU_SRC_DIR := $(firstword $(patsubst %/portable.mk,%,$(wildcard \
                     $(REP_DIR)/../src/portable.mk \
                     $(REP_DIR)/src/lib/rmemu/portable.mk)))
 
+ifeq ($(RMEMU_SRC_DIR),)
+$(error rmemu: the library's C sources are neither beside this Genode repository \
+        ($(REP_DIR)/../src) nor in it (src/lib/rmemu): put the genode/ directory of a \
+        whole rmemu source tree into REPOSITORIES, not a copy of genode/ alone, or use \
+        the depot archive src/rmemu_replay, which carries them (genode/README.md))
+endif
+
 include $(RMEMU_SRC_DIR)/portable.mk
 
 RMEMU_SRC_DIRS := $(RMEMU_SRC_DIR) $(wildcard \
