@@ -242,7 +242,11 @@ static const char small_trace[] =
 	"m = mmap 0 0x2000 rw- private|anon\n"
 	"mremap m 0x2000 0x4000 maymove fixed=m+0x100000\n"
 	"madvise m 0x1000 dontneed\n"
-	"msync m 0x1000\n"
+	"msync m 0x1000 sync\n"
+	"mlock m+1 0x1000 onfault\n"
+	"munlock m 0x1000\n"
+	"mlockall current|future\n"
+	"munlockall\n"
 	"expect-leak-free\n";
 
 /* The index of the first operation of a kind. */
@@ -405,6 +409,11 @@ START_TEST(decode_gives_the_layers_constants)
 	ck_assert_int_eq(c.advice, RME_MADV_DONTNEED);
 	rme_executor_decode(rme_trace_op(t, first(t, RME_TRACE_OP_MSYNC)), slots, &c);
 	ck_assert_int_eq(c.flags, RME_MS_SYNC);
+	rme_executor_decode(rme_trace_op(t, first(t, RME_TRACE_OP_MLOCK)), slots, &c);
+	ck_assert_int_eq(c.flags, RME_MLOCK_ONFAULT);
+	ck_assert_uint_eq(c.addr, 0x10f000001);
+	rme_executor_decode(rme_trace_op(t, first(t, RME_TRACE_OP_MLOCKALL)), slots, &c);
+	ck_assert_int_eq(c.flags, RME_MCL_CURRENT | RME_MCL_FUTURE);
 	rme_trace_free(t);
 }
 END_TEST

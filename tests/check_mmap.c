@@ -829,6 +829,128 @@ START_TEST(msync_returns_0_for_mapped_memory)
 }
 END_TEST
 
+/* ---- Memory locks ------------------------------------------------------------- */
+
+/* Whether the VMA that holds addr is locked (1), locked on fault (2), or not (0). */
+static int
+lock_state(mt_t *t, uint64_t addr)
+{
+	mt_vmas_t vs;
+	int state = -1;
+
+	mt_vmas(t, &vs);
+	for (size_t i = 0; i < vs.n; i++)
+		if (addr >= vs.v[i].start && addr < vs.v[i].start + vs.v[i].len)
+			state = (vs.v[i].flags & RME_MAP_LOCKED) ? 1 + vs.v[i].onfault : 0;
+	ck_assert_int_ge(state, 0);
+	return state;
+}
+
+/* What Linux 6.18 answered to the same calls (observed, and the rules of mm/mlock.c). */
+START_TEST(mlock_follows_linux)
+{
+	mt_t t;
+	uint64_t p, q, at;
+
+	mt_setup(&t, 0, 0);
+	p = mt_map(&t, 0, 16 * PG, RME_PROT_NONE, ANON_PRIVATE);
+	/* PROT_NONE memory is locked, but populating it fails: ENOMEM */
+	ck_assert_errno(rme_mlock(t.mm, p, PG, 0), RME_ENOMEM);
+	ck_assert_int_eq(lock_state(&t, p), 1);
+	ck_assert_uint_eq(rme_mmap_count(t.mm), 2);
+	/* the start is rounded down, the length up over it */
+	ck_assert_errno(rme_mlock(t.mm, p + PG + 1, 10, 0), RME_ENOMEM);
+	ck_assert_int_eq(lock_state(&t, p + PG), 1);
+	ck_assert_uint_eq(rme_mmap_count(t.mm), 2);
+	ck_assert_errno(rme_mprotect(t.mm, p + 4 * PG, 4 * PG, RW), 0);
+	ck_assert_errno(rme_mlock(t.mm, p + 4 * PG, 4 * PG, 0), 0);
+	/* what Linux refuses on locked memory */
+	ck_assert_errno(rme_madvise(t.mm, p + 4 * PG, PG, RME_MADV_DONTNEED), RME_EINVAL);
+	ck_assert_errno(rme_madvise(t.mm, p + 4 * PG, PG, RME_MADV_COLD), RME_EINVAL);
+	ck_assert_errno(rme_madvise(t.mm, p + 4 * PG, PG, RME_MADV_PAGEOUT), RME_EINVAL);
+	ck_assert_errno(rme_madvise(t.mm, p + 4 * PG, PG, RME_MADV_FREE), RME_EINVAL);
+	ck_assert_errno(rme_madvise(t.mm, p + 4 * PG, PG, RME_MADV_DONTNEED_LOCKED), 0);
+	ck_assert_errno(rme_madvise(t.mm, p + 4 * PG, PG, RME_MADV_WILLNEED), 0);
+	ck_assert_errno(rme_msync(t.mm, p + 4 * PG, PG, RME_MS_INVALIDATE), RME_EBUSY);
+	ck_assert_errno(rme_munlock(t.mm, p, 16 * PG), 0);
+	ck_assert_uint_eq(rme_mmap_count(t.mm), 3);
+	ck_assert_errno(rme_madvise(t.mm, p + 4 * PG, PG, RME_MADV_COLD), 0);
+	/* past the end of the mapping: what lies before is locked all the same */
+	ck_assert_errno(rme_mlock(t.mm, p + 15 * PG, 2 * PG, 0), RME_ENOMEM);
+	ck_assert_int_eq(lock_state(&t, p + 15 * PG), 1);
+	ck_assert_errno(rme_munlock(t.mm, p + 15 * PG, 2 * PG), RME_ENOMEM);
+	ck_assert_int_eq(lock_state(&t, p + 15 * PG), 0);
+	/* mlock2: MLOCK_ONFAULT does not populate, so PROT_NONE is fine; other flags EINVAL */
+	ck_assert_errno(rme_mlock(t.mm, p + 8 * PG, PG, RME_MLOCK_ONFAULT), 0);
+	ck_assert_int_eq(lock_state(&t, p + 8 * PG), 2);
+	ck_assert_errno(rme_mlock(t.mm, p + 8 * PG, PG, 2), RME_EINVAL);
+	/* empty, wrapping to empty, and wrapping ranges; an unmapped start */
+	ck_assert_errno(rme_mlock(t.mm, p, 0, 0), 0);
+	ck_assert_errno(rme_mlock(t.mm, p, UINT64_MAX, 0), 0);
+	ck_assert_errno(rme_mlock(t.mm, p, (uint64_t)-8192, 0), RME_EINVAL);
+	ck_assert_errno(rme_mlock(t.mm, MT_BASE + 0x10, 0, 0), RME_ENOMEM);
+	ck_assert_errno(rme_munlock(t.mm, MT_BASE, PG), RME_ENOMEM);
+	/* mlockall's flags */
+	ck_assert_errno(rme_mlockall(t.mm, 0), RME_EINVAL);
+	ck_assert_errno(rme_mlockall(t.mm, RME_MCL_ONFAULT), RME_EINVAL);
+	ck_assert_errno(rme_mlockall(t.mm, 8), RME_EINVAL);
+	/* MCL_FUTURE: what is mapped from now on is locked, what is there stays as it is */
+	ck_assert_errno(rme_mlockall(t.mm, RME_MCL_FUTURE), 0);
+	q = mt_map(&t, 0, 2 * PG, RME_PROT_READ, ANON_PRIVATE);
+	ck_assert_int_eq(lock_state(&t, q), 1);
+	ck_assert_int_eq(lock_state(&t, p), 0);
+	ck_assert_errno(rme_munlockall(t.mm), 0);
+	ck_assert_int_eq(lock_state(&t, q), 0);
+	q = mt_map(&t, 0, 2 * PG, RME_PROT_READ, ANON_PRIVATE);
+	ck_assert_int_eq(lock_state(&t, q), 0);
+	/* MCL_CURRENT: every VMA, PROT_NONE too (populating ignores errors), no split */
+	ck_assert_errno(rme_mlockall(t.mm, RME_MCL_CURRENT | RME_MCL_ONFAULT), 0);
+	ck_assert_int_eq(lock_state(&t, p), 2);
+	ck_assert_int_eq(lock_state(&t, q), 2);
+	ck_assert_int_eq(lock_state(&t, p + 4 * PG), 2);
+	q = mt_map(&t, 0, PG, RME_PROT_READ, ANON_PRIVATE);
+	ck_assert_int_eq(lock_state(&t, q), 0);   /* MCL_CURRENT alone clears MCL_FUTURE */
+	/* a locked mapping keeps its lock when mremap grows or moves it */
+	q = mt_map(&t, 0, 2 * PG, RW, ANON_PRIVATE | RME_MAP_LOCKED);
+	ck_assert_int_eq(lock_state(&t, q), 1);
+	ck_assert_errno(rme_mremap(t.mm, q, 2 * PG, 64 * PG, RME_MREMAP_MAYMOVE, 0, &at), 0);
+	ck_assert_int_eq(lock_state(&t, at), 1);
+	ck_assert_int_eq(lock_state(&t, at + 63 * PG), 1);
+	mt_check(&t);
+	mt_teardown(&t);
+}
+END_TEST
+
+START_TEST(locks_split_and_merge_vmas_at_the_limit)
+{
+	mt_t t;
+	uint64_t a, base = MT_BASE + 0x100000;
+
+	mt_setup(&t, 2 * PG, 3);
+	a = mt_map(&t, base, 8 * PG, RW, ANON_PRIVATE | RME_MAP_FIXED);
+	ck_assert_errno(rme_mlock(t.mm, a + 2 * PG, 2 * PG, 0), 0);
+	ck_assert_uint_eq(rme_mmap_count(t.mm), 3);
+	/* unlocking joins it back, locking a neighbour merges into it */
+	ck_assert_errno(rme_munlock(t.mm, a + 2 * PG, 2 * PG), 0);
+	ck_assert_uint_eq(rme_mmap_count(t.mm), 1);
+	ck_assert_errno(rme_mlock(t.mm, a, 3 * PG, 0), 0);
+	ck_assert_errno(rme_mlock(t.mm, a + 3 * PG, PG, 0), 0);
+	ck_assert_uint_eq(rme_mmap_count(t.mm), 2);
+	mt_map(&t, base + 16 * PG, PG, RW, ANON_PRIVATE | RME_MAP_FIXED);
+	ck_assert_uint_eq(rme_mmap_count(t.mm), 3);
+	/* at the limit, a lock in the middle needs a split: ENOMEM, nothing changes here */
+	ck_assert_errno(rme_mlock(t.mm, a + 6 * PG, PG, 0), RME_ENOMEM);
+	ck_assert_int_eq(lock_state(&t, a + 6 * PG), 0);
+	/* but one that merges into its neighbour needs none */
+	ck_assert_errno(rme_munlock(t.mm, a + 3 * PG, PG), 0);
+	ck_assert_uint_eq(rme_mmap_count(t.mm), 3);
+	ck_assert_errno(rme_mlockall(t.mm, RME_MCL_CURRENT), 0);
+	ck_assert_uint_eq(rme_mmap_count(t.mm), 2);
+	mt_check(&t);
+	mt_teardown(&t);
+}
+END_TEST
+
 /* ---- VMAs and the map-count limit ------------------------------------------------ */
 
 START_TEST(vmas_merge_as_linux_counts_them)
@@ -1074,16 +1196,16 @@ snap_same(mt_t *t, const snapshot_t *a, uint64_t probe)
 
 /* The operations under test, each applied to the same starting state. */
 enum { OP_MMAP, OP_MMAP_FIXED, OP_MUNMAP, OP_MPROTECT, OP_MPROTECT_BACK, OP_MREMAP_GROW,
-       OP_MREMAP_MOVE, OP_MREMAP_FIXED, OP_MREMAP_DONTUNMAP, OP_COUNT };
+       OP_MREMAP_MOVE, OP_MREMAP_FIXED, OP_MREMAP_DONTUNMAP, OP_MLOCK, OP_MLOCKALL, OP_COUNT };
 
 static const char *const op_names[] = {
 	"mmap", "mmap fixed", "munmap", "mprotect", "mprotect of a reservation",
-	"mremap grow", "mremap move", "mremap fixed", "mremap dontunmap"
+	"mremap grow", "mremap move", "mremap fixed", "mremap dontunmap", "mlock", "mlockall"
 };
 
 /* Whether the operation allocates RAM dataspaces (the others only re-attach). */
 static const bool op_allocates_ram[] = {
-	true, true, false, false, true, true, true, false, true
+	true, true, false, false, true, true, true, false, true, false, false
 };
 
 /* A state with content: [b, b+12) RW in 4-page chunks, [b+12, b+16) reserved, pokes. */
@@ -1127,6 +1249,10 @@ fi_op(mt_t *t, int op, uint64_t b)
 	case OP_MREMAP_DONTUNMAP:
 		return rme_mremap(t->mm, b, 6 * PG, 6 * PG,
 		                  RME_MREMAP_MAYMOVE | RME_MREMAP_DONTUNMAP, 0, &at);
+	case OP_MLOCK:
+		return rme_mlock(t->mm, b + 3 * PG, 6 * PG, 0);
+	case OP_MLOCKALL:
+		return rme_mlockall(t->mm, RME_MCL_CURRENT);
 	}
 	return -1;
 }
@@ -1372,6 +1498,8 @@ mmap_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
+	tcase_add_test(tc, mlock_follows_linux);
+	tcase_add_test(tc, locks_split_and_merge_vmas_at_the_limit);
 	tcase_add_test(tc, vmas_merge_as_linux_counts_them);
 	tcase_add_test(tc, map_count_limit_follows_linux_edges);
 	tcase_add_test(tc, mremap_move_headroom_is_three);

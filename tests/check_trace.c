@@ -569,7 +569,7 @@ START_TEST(test_libc_ops)
 		"mmap-area 0x100000000 1G\n"
 		"p = mmap 0 4K rw- private|anon -> 0x100000000\n"
 		"q = mmap p+0x2000 8K r-x fixed|shared|noreplace fd=3 off=16K -> ok\n"
-		"mmap 0 1M --- growsdown|stack|populate|noreserve|noreplace|fixed|anon|shared|private"
+		"mmap 0 1M --- growsdown|locked|stack|populate|noreserve|noreplace|fixed|anon|shared_validate"
 		" -> errno ENOMEM\n"
 		"mmap 0 4K rw- private off=0 fd=7\n"                          /* 3 */
 		"munmap p 4K -> 0\n"
@@ -603,7 +603,7 @@ START_TEST(test_libc_ops)
 	ck_assert(op->u.mmap.has_fd && op->u.mmap.fd == 3 && op->u.mmap.off == 16384);
 	op = rme_trace_op(t, 2);
 	ck_assert_uint_eq(op->u.mmap.prot, 0);
-	ck_assert_uint_eq(op->u.mmap.flags, 0x1ff);
+	ck_assert_uint_eq(op->u.mmap.flags, 0x7fc);
 	ck_assert_int_eq(op->expected.kind, RME_TRACE_RESULT_ERRNO);
 	ck_assert_str_eq(op->expected.errno_name, "ENOMEM");
 	op = rme_trace_op(t, 3);
@@ -645,8 +645,8 @@ START_TEST(test_libc_ops)
 		"mmap-area 0x100000000 0x40000000\n"
 		"p = mmap 0x0 0x1000 rw- private|anon -> 0x100000000\n"
 		"q = mmap p+0x2000 0x2000 r-x shared|fixed|noreplace fd=3 off=0x4000 -> ok\n"
-		"mmap 0x0 0x100000 --- private|shared|anon|fixed|noreplace|noreserve|populate|"
-		"stack|growsdown -> errno ENOMEM\n"
+		"mmap 0x0 0x100000 --- shared_validate|anon|fixed|noreplace|noreserve|populate|"
+		"stack|growsdown|locked -> errno ENOMEM\n"
 		"mmap 0x0 0x1000 rw- private fd=7 off=0x0\n"
 		"munmap p 0x1000 -> 0\n"
 		"mprotect q 0x2000 rwx -> errno EACCES\n"
@@ -658,6 +658,97 @@ START_TEST(test_libc_ops)
 		"r = mremap p 0x1000 0x2000 maymove fixed=q -> 0x100004000\n"
 		"mremap q 0x2000 0x1000 -> ok\n"
 		"mremap q 0x2000 0x4000 maymove fixed=0x200000000 -> errno ENOTRECOVERABLE\n");
+	free(printed);
+	rme_trace_free(t);
+}
+END_TEST
+
+/*
+ * What a recorded program can say that the first forms could not: no
+ * mapping type, MAP_SHARED_VALIDATE, MAP_LOCKED and bits without a name;
+ * msync's flags; the memory locks; MREMAP_FIXED without its address.
+ */
+START_TEST(test_libc_flags_and_locks)
+{
+	rme_trace_t *t = parse_ok(
+		"rmemu-trace 1\n"
+		"mmap-area 0x100000000 1G\n"
+		"mmap 0 1K rw- notype fd=3 off=0 -> errno EINVAL\n"
+		"mmap 0 1K rw- anon|notype\n"
+		"mmap 0 1K rw- 0x400|shared_validate fd=3 -> errno EOPNOTSUPP\n"
+		"p = mmap 0 4K rw- locked|shared fd=3\n"                      /* 3 */
+		"mmap 0 4K rw- anon|0x8\n"
+		"msync p 4K invalidate -> errno EBUSY\n"
+		"msync p 4K async|sync -> errno EINVAL\n"
+		"msync p 4K 0x8|async\n"                                        /* 7 */
+		"msync p 4K 0\n"
+		"mlock p 4K -> 0\n"
+		"mlock p+1 10 onfault -> 0\n"
+		"mlock p 4K onfault|0x2 -> errno EINVAL\n"                     /* 11 */
+		"munlock p 4K -> 0\n"
+		"mlockall current|future\n"
+		"mlockall 0 -> errno EINVAL\n"
+		"mlockall onfault|0x10\n"                                      /* 15 */
+		"munlockall -> 0\n"
+		"mremap p 1 1 fixed -> errno EINVAL\n");
+	const rme_trace_op_t *op;
+	char *printed;
+
+	ck_assert_uint_eq(rme_trace_op_count(t), 18);
+	op = rme_trace_op(t, 0);
+	ck_assert_uint_eq(op->u.mmap.flags, 0);
+	ck_assert_uint_eq(op->u.mmap.other, 0);
+	ck_assert_uint_eq(rme_trace_op(t, 1)->u.mmap.flags, RME_TRACE_MAP_ANON);
+	op = rme_trace_op(t, 2);
+	ck_assert_uint_eq(op->u.mmap.flags, RME_TRACE_MAP_SHARED_VALIDATE);
+	ck_assert_uint_eq(op->u.mmap.other, 0x400);
+	ck_assert_uint_eq(rme_trace_op(t, 3)->u.mmap.flags, RME_TRACE_MAP_SHARED | RME_TRACE_MAP_LOCKED);
+	ck_assert_uint_eq(rme_trace_op(t, 4)->u.mmap.other, 8);
+	ck_assert_uint_eq(rme_trace_op(t, 5)->u.range.flags, RME_MS_INVALIDATE);
+	ck_assert_uint_eq(rme_trace_op(t, 6)->u.range.flags, RME_MS_ASYNC | RME_MS_SYNC);
+	ck_assert_uint_eq(rme_trace_op(t, 7)->u.range.flags, 8 | RME_MS_ASYNC);
+	ck_assert_uint_eq(rme_trace_op(t, 8)->u.range.flags, 0);
+	op = rme_trace_op(t, 9);
+	ck_assert_int_eq(op->kind, RME_TRACE_OP_MLOCK);
+	ck_assert_uint_eq(op->u.range.flags, 0);
+	op = rme_trace_op(t, 10);
+	ck_assert_addr(&op->u.range.addr, 2, 0, 1);
+	ck_assert_uint_eq(op->u.range.len, 10);
+	ck_assert_uint_eq(op->u.range.flags, RME_MLOCK_ONFAULT);
+	ck_assert_uint_eq(rme_trace_op(t, 11)->u.range.flags, RME_MLOCK_ONFAULT | 2);
+	ck_assert_int_eq(rme_trace_op(t, 12)->kind, RME_TRACE_OP_MUNLOCK);
+	op = rme_trace_op(t, 13);
+	ck_assert_int_eq(op->kind, RME_TRACE_OP_MLOCKALL);
+	ck_assert_uint_eq(op->u.range.flags, RME_MCL_CURRENT | RME_MCL_FUTURE);
+	ck_assert_uint_eq(rme_trace_op(t, 14)->u.range.flags, 0);
+	ck_assert_uint_eq(rme_trace_op(t, 15)->u.range.flags, RME_MCL_ONFAULT | 0x10);
+	ck_assert_int_eq(rme_trace_op(t, 16)->kind, RME_TRACE_OP_MUNLOCKALL);
+	op = rme_trace_op(t, 17);
+	ck_assert(op->u.mremap.has_fixed && op->u.mremap.fixed_unknown && !op->u.mremap.maymove);
+
+	printed = print_trace(t, 0);
+	ck_assert_str_eq(printed,
+		"rmemu-trace 1\n"
+		"mmap-area 0x100000000 0x40000000\n"
+		"mmap 0x0 0x400 rw- notype fd=3 off=0x0 -> errno EINVAL\n"
+		"mmap 0x0 0x400 rw- notype|anon\n"
+		"mmap 0x0 0x400 rw- shared_validate|0x400 fd=3 off=0x0 -> errno EOPNOTSUPP\n"
+		"p = mmap 0x0 0x1000 rw- shared|locked fd=3 off=0x0\n"
+		"mmap 0x0 0x1000 rw- anon|0x8\n"
+		"msync p 0x1000 invalidate -> errno EBUSY\n"
+		"msync p 0x1000 async|sync -> errno EINVAL\n"
+		"msync p 0x1000 async|0x8\n"
+		"msync p 0x1000\n"
+		"mlock p 0x1000 -> 0\n"
+		"mlock p+0x1 0xa onfault -> 0\n"
+		"mlock p 0x1000 onfault|0x2 -> errno EINVAL\n"
+		"munlock p 0x1000 -> 0\n"
+		"mlockall current|future\n"
+		"mlockall 0 -> errno EINVAL\n"
+		"mlockall onfault|0x10\n"
+		"munlockall -> 0\n"
+		"mremap p 0x1 0x1 fixed -> errno EINVAL\n");
+	assert_round_trip(t);
 	free(printed);
 	rme_trace_free(t);
 }
@@ -960,7 +1051,33 @@ static const error_case_t error_cases[] = {
 	{ "mmap 0 4K rw- private fd=2147483648 off=0\n", 2, 26,
 	  "expected a file descriptor, found \"2147483648\" (too large)" },
 	{ "mremap 0 4K 8K maymove maymove\n", 2, 24, "\"maymove\" given twice" },
-	{ "mremap 0 4K 8K movable\n", 2, 16, "expected maymove, fixed= or \"->\", found \"movable\"" },
+	{ "mremap 0 4K 8K movable\n", 2, 16,
+	  "expected maymove, fixed, fixed= or \"->\", found \"movable\"" },
+	{ "mremap 0 4K 8K fixed fixed=0\n", 2, 22, "\"fixed\" given twice" },
+	{ "mremap 0 4K 8K fixed maymove\n", 2, 16,
+	  "\"fixed\" without an address cannot go with maymove (a move needs its target)" },
+	/* The mapping type, the bits without a name, the flags of msync and the locks. */
+	{ "mmap 0 4K rw- private|shared\n", 2, 23, "a second mapping type \"shared\"" },
+	{ "mmap 0 4K rw- notype|shared_validate fd=3\n", 2, 22,
+	  "a second mapping type \"shared_validate\"" },
+	{ "mmap 0 4K rw- private|0x20\n", 2, 23, "expected a map flag like private or anon, "
+	  "found \"0x20\" (a bit that has a name goes by its name)" },
+	{ "mmap 0 4K rw- anon|0x3\n", 2, 15, "expected a map flag like private or anon, "
+	  "found \"anon|0x3\" (a mapping type 1 to 3 goes by its name)" },
+	{ "mmap 0 4K rw- shared|0x8 fd=3\n", 2, 15, "expected a map flag like private or anon, "
+	  "found \"shared|0x8\" (the number gives a mapping type too)" },
+	{ "mmap 0 4K rw- shared|0x400|0x40 fd=3\n", 2, 28,
+	  "a second number \"0x40\" (write the bits without a name as one)" },
+	{ "mmap 0 4K rw- shared|0x100000000 fd=3\n", 2, 22, "expected a map flag like private or "
+	  "anon, found \"0x100000000\" (more than 32 bits)" },
+	{ "msync 0 4K sync|flush\n", 2, 17, "expected msync flags like sync, found \"flush\"" },
+	{ "msync 0 4K sync|0x4\n", 2, 17,
+	  "expected msync flags like sync, found \"0x4\" (a bit that has a name goes by its name)" },
+	{ "mlock 0 4K current\n", 2, 12, "expected mlock flags like onfault, found \"current\"" },
+	{ "munlock 0 4K onfault\n", 2, 14, "expected \"->\" or end of line, found \"onfault\"" },
+	{ "mlockall\n", 2, 9, "expected mlockall flags like current, found end of line" },
+	{ "mlockall -> 0\n", 2, 10, "expected mlockall flags like current, found \"->\"" },
+	{ "munlockall 0\n", 2, 12, "expected \"->\" or end of line, found \"0\"" },
 	{ "expect-quota ram<=4K ram=3\n", 2, 22, "\"ram\" given twice" },
 	{ "expect-quota rams=3\n", 2, 14,
 	  "expected ram=, ram<=, caps= or caps<=, found \"rams=3\"" },
@@ -1305,16 +1422,53 @@ gen_rights(gen_t *g)
 static void
 gen_map_flags(gen_t *g)
 {
+	static const char *const types[] = { "private", "shared", "shared_validate", "notype" };
 	static const char *const flags[] = {
-		"private", "shared", "anon", "fixed", "noreplace", "noreserve",
-		"populate", "stack", "growsdown"
+		"anon", "fixed", "noreplace", "noreserve", "populate", "stack", "growsdown", "locked"
 	};
-	unsigned n = 1 + rng_below(&g->rng, 4);
+	/* bits without a name: unknown ones, MAP_SYNC, MAP_32BIT, a type value of its own */
+	static const char *const numbers[] = { "0x400", "0x80000", "0x40", "0x8", "1024" };
+	unsigned n = rng_below(&g->rng, 4), parts = 0;
+	unsigned type = rng_below(&g->rng, 5);   /* 4: none */
+	int number = rng_one_in(&g->rng, 4);
+	unsigned which = rng_below(&g->rng, 5);
 
+	if (type < 4) {
+		gen_str(g, types[type]);
+		parts++;
+	}
 	for (unsigned i = 0; i < n; i++) {
-		if (i)
+		if (parts++)
 			gen_str(g, "|");
-		gen_str(g, flags[rng_below(&g->rng, 9)]);
+		gen_str(g, flags[rng_below(&g->rng, 8)]);
+	}
+	/* a type value in the number only where no name gives one */
+	if (number && !(which == 3 && type < 4)) {
+		if (parts++)
+			gen_str(g, "|");
+		gen_str(g, numbers[which]);
+	}
+	if (!parts)
+		gen_str(g, "notype");
+}
+
+/* Flags of msync, mlock or mlockall: some of the names, maybe a number; "0" for none. */
+static void
+gen_bit_flags(gen_t *g, const char *const *names, unsigned count, const char *number)
+{
+	unsigned parts = 0;
+
+	for (unsigned i = 0; i < count; i++) {
+		if (!rng_one_in(&g->rng, 2))
+			continue;
+		if (parts++)
+			gen_str(g, "|");
+		gen_str(g, names[i]);
+	}
+	if (rng_one_in(&g->rng, 4) || !parts) {
+		if (parts++)
+			gen_str(g, "|");
+		gen_str(g, rng_one_in(&g->rng, 3) ? "0" : number);
 	}
 }
 
@@ -1357,6 +1511,10 @@ gen_result(gen_t *g, rme_trace_op_kind_t kind)
 	case RME_TRACE_OP_MPROTECT:
 	case RME_TRACE_OP_MADVISE:
 	case RME_TRACE_OP_MSYNC:
+	case RME_TRACE_OP_MLOCK:
+	case RME_TRACE_OP_MUNLOCK:
+	case RME_TRACE_OP_MLOCKALL:
+	case RME_TRACE_OP_MUNLOCKALL:
 		if (pick < 2) {
 			gen_str(g, "errno ");
 			gen_str(g, errno_names[rng_below(&g->rng, 14)]);
@@ -1520,6 +1678,8 @@ gen_op(gen_t *g)
 	case RME_TRACE_OP_MSYNC:
 	case RME_TRACE_OP_MPROTECT:
 	case RME_TRACE_OP_MADVISE:
+	case RME_TRACE_OP_MLOCK:
+	case RME_TRACE_OP_MUNLOCK:
 		gen_blank(g);
 		gen_addr(g);
 		gen_blank(g);
@@ -1531,7 +1691,26 @@ gen_op(gen_t *g)
 			static const char *const advice[] = { " normal", " dontneed", " free", " willneed" };
 
 			gen_str(g, advice[rng_below(&g->rng, 4)]);
+		} else if (kind == RME_TRACE_OP_MSYNC && rng_one_in(&g->rng, 2)) {
+			static const char *const names[] = { "async", "invalidate", "sync" };
+
+			gen_blank(g);
+			gen_bit_flags(g, names, 3, "0x8");
+		} else if (kind == RME_TRACE_OP_MLOCK && rng_one_in(&g->rng, 2)) {
+			static const char *const names[] = { "onfault" };
+
+			gen_blank(g);
+			gen_bit_flags(g, names, 1, "0x2");
 		}
+		break;
+	case RME_TRACE_OP_MLOCKALL: {
+		static const char *const names[] = { "current", "future", "onfault" };
+
+		gen_blank(g);
+		gen_bit_flags(g, names, 3, "0x10");
+		break;
+	}
+	case RME_TRACE_OP_MUNLOCKALL:
 		break;
 	case RME_TRACE_OP_MREMAP:
 		gen_blank(g);
@@ -1540,6 +1719,10 @@ gen_op(gen_t *g)
 		gen_size(g);
 		gen_blank(g);
 		gen_size(g);
+		if (rng_one_in(&g->rng, 4)) {
+			gen_str(g, " fixed");   /* the target not known: never with maymove */
+			break;
+		}
 		if (rng_one_in(&g->rng, 2)) {
 			gen_str(g, " fixed=");
 			gen_addr(g);
@@ -2304,6 +2487,7 @@ trace_suite(void)
 	tcase_add_test(tc, test_genode_ops);
 	tcase_add_test(tc, test_accesses);
 	tcase_add_test(tc, test_libc_ops);
+	tcase_add_test(tc, test_libc_flags_and_locks);
 	tcase_add_test(tc, test_man_page_libc_example);
 	tcase_add_test(tc, test_address_expressions);
 	tcase_add_test(tc, test_numbers);

@@ -13,7 +13,7 @@
  *     terms. The model implements it (rme_executor_genode_model in
  *     rmemu/prims_model.h); the rmemu_replay component implements it with
  *     the real API (Pd_session, Rm_connection, Region_map, helper threads).
- *   - libc-level operations (mmap ... msync) go to an rme_mmap_t, the mmap
+ *   - libc-level operations (mmap ... munlockall) go to an rme_mmap_t, the mmap
  *     layer, which runs on whichever Genode primitives it was created with:
  *     the model's or the component's. The Linux differential decodes them
  *     with rme_executor_decode and runs them on Linux itself, since it must
@@ -168,7 +168,8 @@ typedef struct rme_executor_call {
 	uint64_t addr;              /* detach, accesses and the libc-level calls (mremap: the old address) */
 	uint64_t len;               /* libc-level calls (mremap: the old length) */
 	int prot;                   /* mmap, mprotect: RME_PROT_* */
-	int flags;                  /* mmap: RME_MAP_*; mremap: RME_MREMAP_*; msync: RME_MS_* */
+	int flags;                  /* mmap: RME_MAP_*; mremap: RME_MREMAP_*; msync: RME_MS_*;
+	                               mlock: RME_MLOCK_*; mlockall: RME_MCL_* */
 	int fd;                     /* mmap: the file descriptor, or -1 */
 	uint64_t offset;            /* mmap with a file */
 	uint64_t new_len, new_addr; /* mremap; new_addr with RME_MREMAP_FIXED */
@@ -178,7 +179,10 @@ typedef struct rme_executor_call {
 RME_EXPORT void rme_executor_decode(const rme_trace_op_t *op, const uint64_t *slots,
                                     rme_executor_call_t *out);
 
-/* Whether an operation is libc-level (mmap, munmap, mprotect, mremap, madvise, msync). */
+/*
+ * Whether an operation is libc-level (mmap, munmap, mprotect, mremap,
+ * madvise, msync, mlock, munlock, mlockall, munlockall).
+ */
 RME_EXPORT int rme_executor_is_libc(rme_trace_op_kind_t kind);
 
 /* The mmap layer's configuration as a trace's directives give it (mmap-area, map-count-max, policy). */

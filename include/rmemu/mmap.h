@@ -1,6 +1,7 @@
 /*
  * rmemu/mmap.h: POSIX memory mapping (mmap, munmap, mprotect, mremap,
- * madvise, msync) on top of Genode primitives, with Linux's semantics.
+ * madvise, msync, and the memory locks mlock, munlock, mlockall,
+ * munlockall) on top of Genode primitives, with Linux's semantics.
  *
  * An instance manages one configured address range, the area: it reserves
  * the range as a region map attached into the address space, and places
@@ -123,6 +124,12 @@ RME_EXPORT int rme_errno_from_err(rme_err_t err);
 #define RME_MS_INVALIDATE 2
 #define RME_MS_SYNC       4
 
+#define RME_MLOCK_ONFAULT 1     /* mlock2 */
+
+#define RME_MCL_CURRENT   1     /* mlockall */
+#define RME_MCL_FUTURE    2
+#define RME_MCL_ONFAULT   4
+
 /* ---- Instances ----------------------------------------------------------- */
 
 typedef struct rme_mmap rme_mmap_t;
@@ -186,6 +193,20 @@ RME_EXPORT int rme_mremap(rme_mmap_t *mm, uint64_t old_addr, uint64_t old_len,
 RME_EXPORT int rme_madvise(rme_mmap_t *mm, uint64_t addr, uint64_t len, int advice);
 RME_EXPORT int rme_msync(rme_mmap_t *mm, uint64_t addr, uint64_t len, int flags);
 
+/*
+ * Memory locks. Every mapping of the layer is backed by RAM when it is
+ * made, so a lock keeps nothing in memory that would not stay anyway: it
+ * is the state Linux keeps (VM_LOCKED, VM_LOCKONFAULT) and what Linux
+ * refuses because of it (MADV_DONTNEED, MADV_FREE, MADV_COLD, MADV_PAGEOUT,
+ * MADV_REMOVE: EINVAL; msync MS_INVALIDATE: EBUSY), with Linux's splits
+ * and merges of VMAs and the map-count limit. rme_mlock is mlock2 (flags
+ * 0 is mlock); RLIMIT_MEMLOCK is not modelled (as with CAP_IPC_LOCK).
+ */
+RME_EXPORT int rme_mlock(rme_mmap_t *mm, uint64_t addr, uint64_t len, int flags);
+RME_EXPORT int rme_munlock(rme_mmap_t *mm, uint64_t addr, uint64_t len);
+RME_EXPORT int rme_mlockall(rme_mmap_t *mm, int flags);
+RME_EXPORT int rme_munlockall(rme_mmap_t *mm);
+
 /* ---- Inspection ---------------------------------------------------------- */
 
 /* One mapping as Linux counts VMAs: adjacent compatible pieces are one. */
@@ -193,6 +214,7 @@ typedef struct rme_mmap_vma {
 	uint64_t start, len;
 	int prot;            /* RME_PROT_* */
 	int flags;           /* RME_MAP_SHARED or _PRIVATE, _ANONYMOUS, _LOCKED, _NORESERVE, _GROWSDOWN, _STACK */
+	int onfault;         /* locked (_LOCKED) only on fault: MLOCK_ONFAULT, MCL_ONFAULT */
 	uint64_t offset;     /* file offset, or the page offset Linux records, in bytes */
 	uint64_t ram;        /* bytes of it backed by RAM (0 for a PROT_NONE reservation) */
 } rme_mmap_vma_t;
@@ -207,6 +229,15 @@ RME_EXPORT uint64_t rme_mmap_count(rme_mmap_t *mm);
 RME_EXPORT int rme_mmap_foreach(rme_mmap_t *mm,
                                 int (*fn)(void *ctx, const rme_mmap_vma_t *vma),
                                 void *ctx);
+
+/*
+ * rme_mmap_foreach for the mappings that overlap [start, end) only (each
+ * whole), in O(log n) plus their pieces: what a caller that compares the
+ * range one call touched needs, without walking every mapping.
+ */
+RME_EXPORT int rme_mmap_foreach_range(rme_mmap_t *mm, uint64_t start, uint64_t end,
+                                      int (*fn)(void *ctx, const rme_mmap_vma_t *vma),
+                                      void *ctx);
 
 typedef struct rme_mmap_stats {
 	uint64_t area_base, area_size;

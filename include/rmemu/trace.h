@@ -136,6 +136,10 @@ RME_EXPORT int rme_trace_result_matches(const rme_trace_result_t *expected,
 	X(MREMAP,           "mremap") \
 	X(MADVISE,          "madvise") \
 	X(MSYNC,            "msync") \
+	X(MLOCK,            "mlock") \
+	X(MUNLOCK,          "munlock") \
+	X(MLOCKALL,         "mlockall") \
+	X(MUNLOCKALL,       "munlockall") \
 	X(EXPECT_QUOTA,     "expect-quota") \
 	X(EXPECT_LEAK_FREE, "expect-leak-free") \
 	X(EXPECT_MAPPINGS,  "expect-mappings")
@@ -157,7 +161,14 @@ enum {
 	RME_TRACE_RIGHT_X = 4
 };
 
-/* The MAP_* flags of mmap, in the order the printer writes them. */
+/*
+ * The MAP_* flags of mmap that have names in a trace. At most one of the
+ * mapping types (private, shared, shared_validate) is set; with none, the
+ * mapping has no type ("notype", Linux's MAP_FILE alone: EINVAL), unless
+ * the bits without a name (rme_trace_op_t's mmap.other) hold another type
+ * value. The printer writes the type first, then the others in the order
+ * of rmemu-trace(5)'s grammar.
+ */
 enum {
 	RME_TRACE_MAP_PRIVATE   = 1 << 0,
 	RME_TRACE_MAP_SHARED    = 1 << 1,
@@ -167,7 +178,9 @@ enum {
 	RME_TRACE_MAP_NORESERVE = 1 << 5,
 	RME_TRACE_MAP_POPULATE  = 1 << 6,
 	RME_TRACE_MAP_STACK     = 1 << 7,
-	RME_TRACE_MAP_GROWSDOWN = 1 << 8
+	RME_TRACE_MAP_GROWSDOWN = 1 << 8,
+	RME_TRACE_MAP_SHARED_VALIDATE = 1 << 9,
+	RME_TRACE_MAP_LOCKED    = 1 << 10
 };
 
 typedef enum {
@@ -220,22 +233,40 @@ typedef struct rme_trace_op {
 			rme_trace_addr_t addr;
 			uint64_t len;
 			unsigned prot;          /* RME_TRACE_RIGHT_* */
-			unsigned flags;         /* RME_TRACE_MAP_*, never 0 */
+			unsigned flags;         /* RME_TRACE_MAP_*; 0 for notype alone */
+			/*
+			 * Linux's MAP_* bits that have no name in a trace (x86-64
+			 * values, the number in FLAGS: unknown bits, MAP_SYNC, a
+			 * mapping type other than the named ones); never a bit a
+			 * name stands for.
+			 */
+			uint32_t other;
 			int has_fd;             /* a file mapping: fd and off */
 			int fd;
 			uint64_t off;
 		} mmap;
-		/* MUNMAP, MSYNC; MPROTECT (with prot); MADVISE (with advice) */
+		/*
+		 * MUNMAP; MPROTECT (with prot); MADVISE (with advice); MSYNC,
+		 * MLOCK (with flags); MUNLOCK; MLOCKALL (flags only).
+		 */
 		struct {
 			rme_trace_addr_t addr;
 			uint64_t len;
 			unsigned prot;
 			rme_trace_advice_t advice;
+			/* Linux's values: MS_* of msync, MLOCK_* of mlock (mlock2), MCL_* of mlockall */
+			uint32_t flags;
 		} range;
 		struct {
 			rme_trace_addr_t addr;
 			uint64_t old_len, new_len;
 			int maymove, has_fixed;
+			/*
+			 * With has_fixed: "fixed" without an address, MREMAP_FIXED
+			 * whose target is not known (strace prints none without
+			 * MREMAP_MAYMOVE); fixed is then unused.
+			 */
+			int fixed_unknown;
 			rme_trace_addr_t fixed;
 		} mremap;
 		rme_trace_quota_t expect_quota;

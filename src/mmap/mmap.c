@@ -245,11 +245,44 @@ rme_msync(rme_mmap_t *mm, uint64_t addr, uint64_t len, int flags)
 }
 
 int
+rme_mlock(rme_mmap_t *mm, uint64_t addr, uint64_t len, int flags)
+{
+	LOCKED_CALL(mm, RME_EINVAL, mm->ops->mlock(mm, addr, len, flags));
+}
+
+int
+rme_munlock(rme_mmap_t *mm, uint64_t addr, uint64_t len)
+{
+	LOCKED_CALL(mm, RME_EINVAL, mm->ops->munlock(mm, addr, len));
+}
+
+int
+rme_mlockall(rme_mmap_t *mm, int flags)
+{
+	LOCKED_CALL(mm, RME_EINVAL, mm->ops->mlockall(mm, flags));
+}
+
+int
+rme_munlockall(rme_mmap_t *mm)
+{
+	LOCKED_CALL(mm, RME_EINVAL, mm->ops->munlockall(mm));
+}
+
+int
 rme_mmap_foreach(rme_mmap_t *mm, int (*fn)(void *ctx, const rme_mmap_vma_t *vma), void *ctx)
 {
 	if (!fn)
 		return 0;
-	LOCKED_CALL(mm, 0, mm->ops->foreach(mm, fn, ctx));
+	LOCKED_CALL(mm, 0, mm->ops->foreach(mm, 0, UINT64_MAX, fn, ctx));
+}
+
+int
+rme_mmap_foreach_range(rme_mmap_t *mm, uint64_t start, uint64_t end,
+                       int (*fn)(void *ctx, const rme_mmap_vma_t *vma), void *ctx)
+{
+	if (!fn || start >= end)
+		return 0;
+	LOCKED_CALL(mm, 0, mm->ops->foreach(mm, start, end, fn, ctx));
 }
 
 void

@@ -1,7 +1,7 @@
 /*
  * mmap_area.c: the "rmemu" policy: Linux's mmap, munmap, mprotect, mremap,
- * madvise and msync inside a managed area, the design proposed on Genode's
- * mailing list in August 2020.
+ * madvise, msync and the memory locks inside a managed area, the design
+ * proposed on Genode's mailing list in August 2020.
  *
  * Set-up reserves the area as a region map attached at the area's base.
  * Every mapping lives inside it: its pages are pieces in the registry
@@ -222,7 +222,7 @@ area_mmap(rme_mmap_t *mm, uint64_t addr, uint64_t len, int prot, int flags, int 
 		return RME_ENOMEM;
 
 	pa.prot = (unsigned)prot & PROT_RWX;
-	pa.vmflags = vmflags_of_mmap(flags, pa.prot, shared, !anon);
+	pa.vmflags = vmflags_of_mmap(flags, pa.prot, shared, !anon) | a->def_lock;
 	if (!anon) {
 		pa.obj = FILE_OBJ_BIT | (uint32_t)fd;
 		pa.pgoff = pgoff;
@@ -281,14 +281,17 @@ typedef struct stretch {
 } stretch_t;
 
 /*
- * How far mprotect gets: Linux walks the VMAs of [start, end) in order,
+ * How far a change gets (mprotect's, or mlock's and munlock's, which Linux
+ * walks the same way, mprotect_fixup and mlock_fixup both ending in
+ * vma_modify_flags): Linux walks the VMAs of [start, end) in order,
  * changing each, and stops with ENOMEM at the first hole, or where a VMA
  * would have to be split while the map count is at its limit (a change
  * that merges into a neighbour needs no split). *stop receives where it
  * stops; what lies before stays changed.
  */
 static int
-mprotect_extent(const area_t *a, uint64_t start, uint64_t end, unsigned prot, uint64_t *stop)
+change_extent(const area_t *a, uint64_t start, uint64_t end, const piece_change_t *c,
+              uint64_t *stop)
 {
 	uint64_t count = a->vma_count, pos = start;
 	mm_piece_t *s = mm_reg_find(&a->reg, start);
@@ -304,7 +307,7 @@ mprotect_extent(const area_t *a, uint64_t start, uint64_t end, unsigned prot, ui
 	while (pos < end) {
 		mm_piece_t *last = s, *next;
 		bool left_side, right_side;
-		unsigned vmflags;
+		piece_attrs_t after;
 		uint64_t e;
 
 		if (!s || s->start > pos) {
@@ -317,16 +320,16 @@ mprotect_extent(const area_t *a, uint64_t start, uint64_t end, unsigned prot, ui
 		next = mm_reg_next(last);
 		e = min_u64(last->end, end);
 		right_side = last->end <= end && !mm_piece_joins(last, next);
-		vmflags = vmflags_after_mprotect(s, prot);
+		after = changed_attrs(s, s->start, c);
 
-		if (prot != s->prot || vmflags != s->vmflags) {
+		if (after.prot != s->prot || after.vmflags != s->vmflags) {
 			uint64_t pg_pos = s->pgoff + (pos - s->start) / MM_PAGE;
 			uint64_t pg_e = last->pgoff + (e - last->start) / MM_PAGE;
 			bool merge_left = left_side && prev.valid && prev.end == pos &&
-			                  prev.prot == prot && prev.vmflags == vmflags &&
+			                  prev.prot == after.prot && prev.vmflags == after.vmflags &&
 			                  prev.obj == s->obj && prev.pgoff_end == pg_pos;
 			bool merge_right = right_side && next && next->start == e &&
-			                   next->prot == prot && next->vmflags == vmflags &&
+			                   next->prot == after.prot && next->vmflags == after.vmflags &&
 			                   next->obj == s->obj && next->pgoff == pg_e;
 
 			if (merge_left || merge_right) {
@@ -341,7 +344,7 @@ mprotect_extent(const area_t *a, uint64_t start, uint64_t end, unsigned prot, ui
 					}
 				}
 			}
-			prev = (stretch_t){ true, e, prot, vmflags, s->obj, pg_e };
+			prev = (stretch_t){ true, e, after.prot, after.vmflags, s->obj, pg_e };
 		} else {
 			prev = (stretch_t){ true, e, s->prot, s->vmflags, s->obj,
 			                    last->pgoff + (e - last->start) / MM_PAGE };
@@ -354,13 +357,43 @@ mprotect_extent(const area_t *a, uint64_t start, uint64_t end, unsigned prot, ui
 	return 0;
 }
 
-/* Whether mprotect to prot leaves the piece as it is. */
+/* Whether the change leaves the piece as it is. */
 static bool
-unchanged_by(const mm_piece_t *s, int prot)
+unchanged_by(const mm_piece_t *s, const piece_change_t *c)
 {
-	unsigned p = (unsigned)prot & PROT_RWX;
+	piece_attrs_t pa = changed_attrs(s, s->start, c);
 
-	return p == s->prot && vmflags_after_mprotect(s, p) == s->vmflags;
+	return pa.prot == s->prot && pa.vmflags == s->vmflags;
+}
+
+/*
+ * Carry out a change over [start, end) as far as change_extent lets it
+ * go, Linux's way: what it does not change is left alone (no cut where
+ * nothing changes). Returns the transaction's error, else extent's.
+ */
+static int
+change_range(area_t *a, uint64_t start, uint64_t end, const piece_change_t *c)
+{
+	uint64_t stop;
+	int rc = change_extent(a, start, end, c, &stop);
+	mm_piece_t *s;
+
+	for (s = mm_reg_find(&a->reg, start); start < stop && unchanged_by(s, c); s = mm_reg_next(s))
+		start = min_u64(s->end, stop);
+	for (s = mm_reg_find(&a->reg, stop - 1); start < stop && unchanged_by(s, c);
+	     s = mm_reg_prev(s))
+		stop = s->start > start ? s->start : start;
+	if (stop > start) {
+		txn_t t;
+		int err;
+
+		mm_txn_init(&t, a);
+		mm_edit_add_changed(&t, mm_txn_edit(&t, start, stop), start, stop, c);
+		err = mm_txn_commit(&t);
+		if (err)
+			return err;
+	}
+	return rc;
 }
 
 static int
@@ -368,10 +401,9 @@ area_mprotect(rme_mmap_t *mm, uint64_t start, uint64_t len, int prot)
 {
 	area_t *a = area_of(mm);
 	int grows = prot & (RME_PROT_GROWSDOWN | RME_PROT_GROWSUP);
-	uint64_t end, stop;
+	piece_change_t change = { .reprotect = true };
+	uint64_t end;
 	mm_piece_t *s;
-	txn_t t;
-	int rc;
 
 	prot &= ~grows;
 	if (grows == (RME_PROT_GROWSDOWN | RME_PROT_GROWSUP))
@@ -403,25 +435,103 @@ area_mprotect(rme_mmap_t *mm, uint64_t start, uint64_t len, int prot)
 		if (grows & RME_PROT_GROWSUP)
 			return RME_EINVAL;   /* no VMA grows up on the architectures modelled */
 	}
+	change.prot = (unsigned)prot & PROT_RWX;
+	return change_range(a, start, end, &change);
+}
 
-	rc = mprotect_extent(a, start, end, (unsigned)prot & PROT_RWX, &stop);
-	/* Like Linux, leave what does not change alone: no cut where nothing changes. */
-	for (s = mm_reg_find(&a->reg, start); start < stop && unchanged_by(s, prot); s = mm_reg_next(s))
-		start = min_u64(s->end, stop);
-	for (s = mm_reg_find(&a->reg, stop - 1); start < stop && unchanged_by(s, prot);
-	     s = mm_reg_prev(s))
-		stop = s->start > start ? s->start : start;
-	if (stop > start) {
-		int err;
+/* ---- mlock, munlock, mlockall, munlockall ---------------------------------------- */
+
+/*
+ * mlock2 (and mlock, flags 0) and munlock (lock 0): Linux's do_mlock and
+ * apply_vma_lock_flags. The start is rounded down and the length up over
+ * it, wrapping as Linux's size_t does; an empty range is 0, a range that
+ * wraps EINVAL, an unmapped start or a hole ENOMEM (what lies before the
+ * hole stays changed), a split at the limit ENOMEM. Then mlock populates
+ * the range, which fails for PROT_NONE memory (EFAULT, which mlock
+ * reports as ENOMEM) unless it is locked only on fault; the lock stays.
+ */
+static int
+lock_range(area_t *a, uint64_t start, uint64_t len, unsigned lock)
+{
+	uint64_t off = start & MM_PAGE_MASK, end;
+	piece_change_t change = { .relock = true, .lock = lock };
+	int rc;
+
+	start -= off;
+	len = (len + off + MM_PAGE_MASK) & ~MM_PAGE_MASK;
+	end = start + len;
+	if (end < start)
+		return RME_EINVAL;
+	if (end == start)
+		return 0;
+	if (!mm_reg_find(&a->reg, start))
+		return RME_ENOMEM;
+	rc = change_range(a, start, end, &change);
+	if (rc || !(lock & MM_VM_LOCKED) || (lock & MM_VM_LOCKONFAULT))
+		return rc;
+	for (mm_piece_t *s = mm_reg_find(&a->reg, start); s && s->start < end; s = mm_reg_next(s))
+		if (s->prot == RME_PROT_NONE)
+			return RME_ENOMEM;
+	return 0;
+}
+
+static int
+area_mlock(rme_mmap_t *mm, uint64_t start, uint64_t len, int flags)
+{
+	if (flags & ~RME_MLOCK_ONFAULT)
+		return RME_EINVAL;
+	return lock_range(area_of(mm), start, len,
+	                  MM_VM_LOCKED | ((flags & RME_MLOCK_ONFAULT) ? MM_VM_LOCKONFAULT : 0));
+}
+
+static int
+area_munlock(rme_mmap_t *mm, uint64_t start, uint64_t len)
+{
+	return lock_range(area_of(mm), start, len, 0);
+}
+
+/*
+ * Linux's apply_mlockall_flags: MCL_FUTURE locks every mapping made from
+ * now on, MCL_CURRENT (and munlockall, with lock 0) every mapping there
+ * is, whole VMAs, so no split is needed; Linux ignores what fails per VMA
+ * and populates ignoring errors, so it answers 0. Here the change is one
+ * transaction, which can fail only if the metadata heap is exhausted.
+ */
+static int
+lock_all(area_t *a, unsigned future, bool current, unsigned lock)
+{
+	piece_change_t change = { .relock = true, .lock = lock };
+	txn_t t;
+
+	if (current && !mm_reg_range_free(&a->reg, a->base, a->end)) {
+		int rc;
 
 		mm_txn_init(&t, a);
-		mm_edit_add_reprotected(&t, mm_txn_edit(&t, start, stop), start, stop,
-		                     (unsigned)prot & PROT_RWX);
-		err = mm_txn_commit(&t);
-		if (err)
-			return err;
+		mm_edit_add_changed(&t, mm_txn_edit(&t, a->base, a->end), a->base, a->end, &change);
+		rc = mm_txn_commit(&t);
+		if (rc)
+			return rc;
 	}
-	return rc;
+	a->def_lock = future;
+	return 0;
+}
+
+static int
+area_mlockall(rme_mmap_t *mm, int flags)
+{
+	unsigned onfault = (flags & RME_MCL_ONFAULT) ? MM_VM_LOCKONFAULT : 0;
+
+	if (!flags || (flags & ~(RME_MCL_CURRENT | RME_MCL_FUTURE | RME_MCL_ONFAULT)) ||
+	    flags == RME_MCL_ONFAULT)
+		return RME_EINVAL;
+	return lock_all(area_of(mm), (flags & RME_MCL_FUTURE) ? MM_VM_LOCKED | onfault : 0,
+	                (flags & RME_MCL_CURRENT) != 0, MM_VM_LOCKED | onfault);
+}
+
+static int
+area_munlockall(rme_mmap_t *mm)
+{
+	return lock_all(area_of(mm), 0, true, 0);
 }
 
 /* ---- mremap --------------------------------------------------------------------- */
@@ -669,6 +779,9 @@ madvise_visit(area_t *a, const mm_piece_t *s, uint64_t from, uint64_t to, int ad
 		return zero_range(a, s, from, to);
 	case RME_MADV_WIPEONFORK:
 		return shared || file ? RME_EINVAL : 0;
+	case RME_MADV_COLD:
+	case RME_MADV_PAGEOUT:
+		return locked ? RME_EINVAL : 0;   /* can_madv_lru_vma */
 	case RME_MADV_POPULATE_READ:
 		return s->prot == RME_PROT_NONE ? RME_EFAULT : 0;
 	case RME_MADV_POPULATE_WRITE:
@@ -906,6 +1019,10 @@ const mmap_ops_t mmap_area_ops = {
 	.mremap = area_mremap,
 	.madvise = area_madvise,
 	.msync = area_msync,
+	.mlock = area_mlock,
+	.munlock = area_munlock,
+	.mlockall = area_mlockall,
+	.munlockall = area_munlockall,
 	.foreach = mm_area_foreach,
 	.stats = mm_area_stats,
 	.check = mm_area_check,

@@ -25,6 +25,7 @@ typedef struct area {
 	uint64_t attachments;        /* attached pieces */
 	uint64_t mapped_bytes;
 	uint64_t next_shared_obj;    /* identities of MAP_SHARED|MAP_ANONYMOUS objects */
+	unsigned def_lock;           /* MM_VM_LOCK_MASK bits every new mapping gets (mlockall MCL_FUTURE) */
 	uint64_t lost_attachments;   /* regions an undo could not restore (never expected) */
 } area_t;
 
@@ -117,6 +118,32 @@ vmflags_after_mprotect(const mm_piece_t *s, unsigned prot)
 	return s->vmflags;
 }
 
+/*
+ * What mprotect or a lock call (mlock, munlock, mlockall, munlockall)
+ * makes of the pieces it covers: another protection, or other lock flags.
+ */
+typedef struct piece_change {
+	bool reprotect;
+	unsigned prot;      /* with reprotect: PROT_RWX bits */
+	bool relock;
+	unsigned lock;      /* with relock: MM_VM_LOCK_MASK bits, 0 to unlock */
+} piece_change_t;
+
+/* A piece's attributes at address at after the change. */
+static inline piece_attrs_t
+changed_attrs(const mm_piece_t *s, uint64_t at, const piece_change_t *c)
+{
+	piece_attrs_t pa = attrs_of(s, at);
+
+	if (c->reprotect) {
+		pa.prot = c->prot;
+		pa.vmflags = vmflags_after_mprotect(s, c->prot);
+	}
+	if (c->relock)
+		pa.vmflags = (pa.vmflags & ~MM_VM_LOCK_MASK) | c->lock;
+	return pa;
+}
+
 /* ---- Transactions (mmap_txn.c) ------------------------------------------------------ */
 
 /* The new content of one address range: the pieces in it after the call. */
@@ -156,12 +183,14 @@ edit_t *mm_txn_edit(txn_t *t, uint64_t start, uint64_t end);
 /*
  * What an edit's range holds after the call, appended in address order:
  * new memory, the pieces of another range moved there, the range's own
- * pieces with another protection, or the range emptied to fresh memory.
- * false when the transaction has failed (the first failure is t->err).
+ * pieces changed (another protection, other lock flags), or the range
+ * emptied to fresh memory. false when the transaction has failed (the
+ * first failure is t->err).
  */
 bool mm_edit_add_new(txn_t *t, edit_t *e, uint64_t start, uint64_t end, piece_attrs_t pa);
 bool mm_edit_add_moved(txn_t *t, edit_t *e, uint64_t src, uint64_t src_end, uint64_t dst);
-bool mm_edit_add_reprotected(txn_t *t, edit_t *e, uint64_t start, uint64_t end, unsigned prot);
+bool mm_edit_add_changed(txn_t *t, edit_t *e, uint64_t start, uint64_t end,
+                         const piece_change_t *c);
 bool mm_edit_add_emptied(txn_t *t, edit_t *e, uint64_t start, uint64_t end);
 
 /* Carry the transaction out, or nothing of it; returns 0 or an errno. */
@@ -169,7 +198,8 @@ int mm_txn_commit(txn_t *t);
 
 /* ---- Inspection (mmap_inspect.c) ------------------------------------------------- */
 
-int mm_area_foreach(rme_mmap_t *mm, int (*fn)(void *ctx, const rme_mmap_vma_t *vma), void *ctx);
+int mm_area_foreach(rme_mmap_t *mm, uint64_t start, uint64_t end,
+                    int (*fn)(void *ctx, const rme_mmap_vma_t *vma), void *ctx);
 void mm_area_stats(rme_mmap_t *mm, rme_mmap_stats_t *out);
 rme_err_t mm_area_check(rme_mmap_t *mm, char *msg, size_t msglen);
 

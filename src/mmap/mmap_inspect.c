@@ -4,11 +4,14 @@
  * (rme_mmap_stats), and the invariant checker (rme_mmap_check), which
  * holds the registry, the chunks and the totals against each other.
  */
+#include <string.h>
+
 #include "mmap_area.h"
 
 static void
 vma_begin(rme_mmap_vma_t *v, const mm_piece_t *s)
 {
+	memset(v, 0, sizeof(*v));   /* padding too: callers may compare VMAs bytewise */
 	v->start = s->start;
 	v->len = s->end - s->start;
 	v->prot = (int)s->prot;
@@ -23,18 +26,27 @@ vma_begin(rme_mmap_vma_t *v, const mm_piece_t *s)
 		v->flags |= RME_MAP_GROWSDOWN;
 	if (s->vmflags & MM_VM_NOHUGEPAGE)
 		v->flags |= RME_MAP_STACK;
+	v->onfault = (s->vmflags & MM_VM_LOCKONFAULT) != 0;
 	v->offset = s->pgoff * MM_PAGE;
 	v->ram = s->chunk ? v->len : 0;
 }
 
+/*
+ * The VMAs that overlap [start, end), each whole: from the VMA that holds
+ * the first piece there (its pieces before start are walked back to), up
+ * to the one that holds the last.
+ */
 int
-mm_area_foreach(rme_mmap_t *mm, int (*fn)(void *ctx, const rme_mmap_vma_t *vma), void *ctx)
+mm_area_foreach(rme_mmap_t *mm, uint64_t start, uint64_t end,
+                int (*fn)(void *ctx, const rme_mmap_vma_t *vma), void *ctx)
 {
 	area_t *a = area_of(mm);
 	rme_mmap_vma_t v;
-	const mm_piece_t *prev = NULL;
+	const mm_piece_t *prev = NULL, *s = mm_reg_lower_bound(&a->reg, start), *p;
 
-	for (const mm_piece_t *s = mm_reg_first(&a->reg); s; prev = s, s = mm_reg_next(s)) {
+	while (s && (p = mm_reg_prev(s)) && mm_piece_joins(p, s))
+		s = p;
+	for (; s; prev = s, s = mm_reg_next(s)) {
 		if (prev && mm_piece_joins(prev, s)) {
 			v.len += s->end - s->start;
 			v.ram += s->chunk ? s->end - s->start : 0;
@@ -44,6 +56,10 @@ mm_area_foreach(rme_mmap_t *mm, int (*fn)(void *ctx, const rme_mmap_vma_t *vma),
 			int rc = fn(ctx, &v);
 			if (rc)
 				return rc;
+		}
+		if (s->start >= end) {
+			prev = NULL;   /* a VMA of its own beyond the range: not reported */
+			break;
 		}
 		vma_begin(&v, s);
 	}

@@ -50,8 +50,13 @@ typedef struct mmap_ops {
 	              int flags, uint64_t new_addr, uint64_t *out_addr);
 	int (*madvise)(rme_mmap_t *mm, uint64_t addr, uint64_t len, int advice);
 	int (*msync)(rme_mmap_t *mm, uint64_t addr, uint64_t len, int flags);
-	int (*foreach)(rme_mmap_t *mm, int (*fn)(void *ctx, const rme_mmap_vma_t *vma),
-	               void *ctx);
+	int (*mlock)(rme_mmap_t *mm, uint64_t addr, uint64_t len, int flags);
+	int (*munlock)(rme_mmap_t *mm, uint64_t addr, uint64_t len);
+	int (*mlockall)(rme_mmap_t *mm, int flags);
+	int (*munlockall)(rme_mmap_t *mm);
+	/* the mappings (VMAs) that overlap [start, end), in address order */
+	int (*foreach)(rme_mmap_t *mm, uint64_t start, uint64_t end,
+	               int (*fn)(void *ctx, const rme_mmap_vma_t *vma), void *ctx);
 	void (*stats)(rme_mmap_t *mm, rme_mmap_stats_t *out);
 	rme_err_t (*check)(rme_mmap_t *mm, char *msg, size_t msglen);
 } mmap_ops_t;

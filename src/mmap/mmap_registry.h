@@ -45,8 +45,12 @@ enum {
 	MM_VM_NORESERVE  = 1 << 3,
 	MM_VM_LOCKED     = 1 << 4,
 	MM_VM_GROWSDOWN  = 1 << 5,
-	MM_VM_NOHUGEPAGE = 1 << 6    /* MAP_STACK sets it since Linux 6.7 */
+	MM_VM_NOHUGEPAGE = 1 << 6,   /* MAP_STACK sets it since Linux 6.7 */
+	MM_VM_LOCKONFAULT = 1 << 7   /* with MM_VM_LOCKED: MLOCK_ONFAULT, MCL_ONFAULT */
 };
+
+/* Linux's VM_LOCKED_MASK: what mlock, munlock and mlockall set and clear. */
+#define MM_VM_LOCK_MASK ((unsigned)(MM_VM_LOCKED | MM_VM_LOCKONFAULT))
 
 /*
  * 104 bytes: the small fields share one word (they were 128 with an int and

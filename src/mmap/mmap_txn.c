@@ -148,30 +148,29 @@ mm_edit_add_moved(txn_t *t, edit_t *e, uint64_t src, uint64_t src_end, uint64_t 
 }
 
 /*
- * The pieces of [start, end) with protection prot: the RAM stays (a piece
- * that becomes PROT_NONE is detached but keeps its content, as on Linux);
- * a reservation without RAM gets fresh zeroed chunks when it becomes
- * accessible; an unchanged whole piece is kept as it is.
+ * The pieces of [start, end) changed by c. Another protection keeps the
+ * RAM (a piece that becomes PROT_NONE is detached but keeps its content,
+ * as on Linux); a reservation without RAM gets fresh zeroed chunks when it
+ * becomes accessible. Other lock flags change nothing else. An unchanged
+ * whole piece is kept as it is.
  */
 bool
-mm_edit_add_reprotected(txn_t *t, edit_t *e, uint64_t start, uint64_t end, unsigned prot)
+mm_edit_add_changed(txn_t *t, edit_t *e, uint64_t start, uint64_t end, const piece_change_t *c)
 {
 	for (mm_piece_t *s = mm_reg_lower_bound(&t->a->reg, start); s && s->start < end;
 	     s = mm_reg_next(s)) {
 		uint64_t from = s->start > start ? s->start : start;
 		uint64_t to = min_u64(s->end, end);
-		piece_attrs_t pa = attrs_of(s, from);
+		piece_attrs_t pa = changed_attrs(s, from, c);
 		mm_piece_t *n;
 
-		pa.prot = prot;
-		pa.vmflags = vmflags_after_mprotect(s, prot);
 		if (from == s->start && to == s->end && pa.prot == s->prot &&
 		    pa.vmflags == s->vmflags) {
 			s->keep = true;
 			list_append(&e->tail, s);
 			continue;
 		}
-		if (!s->chunk && prot != RME_PROT_NONE) {
+		if (!s->chunk && pa.prot != RME_PROT_NONE) {
 			if (!mm_edit_add_new(t, e, from, to, pa))
 				return false;
 			continue;
@@ -193,7 +192,8 @@ mm_edit_add_emptied(txn_t *t, edit_t *e, uint64_t start, uint64_t end)
 		uint64_t from = s->start > start ? s->start : start;
 		piece_attrs_t pa = attrs_of(s, from);
 
-		pa.vmflags &= ~(unsigned)(MM_VM_ACCOUNT | MM_VM_LOCKED);
+		/* Linux clears VM_LOCKED_MASK on the old range (move_vma) */
+		pa.vmflags &= ~(unsigned)MM_VM_ACCOUNT & ~MM_VM_LOCK_MASK;
 		if (!mm_edit_add_new(t, e, from, min_u64(s->end, end), pa))
 			return false;
 	}

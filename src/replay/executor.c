@@ -32,6 +32,8 @@ map_flags_of(unsigned f)
 		{ RME_TRACE_MAP_POPULATE, RME_MAP_POPULATE },
 		{ RME_TRACE_MAP_STACK, RME_MAP_STACK },
 		{ RME_TRACE_MAP_GROWSDOWN, RME_MAP_GROWSDOWN },
+		{ RME_TRACE_MAP_SHARED_VALIDATE, RME_MAP_SHARED_VALIDATE },
+		{ RME_TRACE_MAP_LOCKED, RME_MAP_LOCKED },
 	};
 	int map = 0;
 
@@ -75,7 +77,8 @@ decode_libc(const rme_trace_op_t *op, const uint64_t *slots, rme_executor_call_t
 		c->addr = rme_trace_addr_eval(&op->u.mmap.addr, slots);
 		c->len = op->u.mmap.len;
 		c->prot = prot_of(op->u.mmap.prot);
-		c->flags = map_flags_of(op->u.mmap.flags);
+		/* the bits without a name go as they are, for the layer to judge as Linux does */
+		c->flags = map_flags_of(op->u.mmap.flags) | (int)op->u.mmap.other;
 		c->fd = op->u.mmap.has_fd ? op->u.mmap.fd : -1;
 		c->offset = op->u.mmap.off;
 		return;
@@ -85,18 +88,25 @@ decode_libc(const rme_trace_op_t *op, const uint64_t *slots, rme_executor_call_t
 		c->new_len = op->u.mremap.new_len;
 		c->flags = (op->u.mremap.maymove ? RME_MREMAP_MAYMOVE : 0) |
 		           (op->u.mremap.has_fixed ? RME_MREMAP_FIXED : 0);
-		c->new_addr = op->u.mremap.has_fixed ? rme_trace_addr_eval(&op->u.mremap.fixed, slots) : 0;
+		/* a target that is not known ("fixed" alone) is 0: it only comes without maymove, EINVAL */
+		c->new_addr = op->u.mremap.has_fixed && !op->u.mremap.fixed_unknown
+		              ? rme_trace_addr_eval(&op->u.mremap.fixed, slots) : 0;
+		return;
+	case RME_TRACE_OP_MLOCKALL:
+		c->flags = (int)op->u.range.flags;
+		return;
+	case RME_TRACE_OP_MUNLOCKALL:
 		return;
 	default:
-		/* munmap, mprotect, madvise, msync: a range */
+		/* munmap, mprotect, madvise, msync, mlock, munlock: a range */
 		c->addr = rme_trace_addr_eval(&op->u.range.addr, slots);
 		c->len = op->u.range.len;
 		if (op->kind == RME_TRACE_OP_MPROTECT)
 			c->prot = prot_of(op->u.range.prot);
 		else if (op->kind == RME_TRACE_OP_MADVISE)
 			c->advice = advice_of(op->u.range.advice);
-		else if (op->kind == RME_TRACE_OP_MSYNC)
-			c->flags = RME_MS_SYNC;   /* the format keeps no msync flags; MS_SYNC is what programs pass */
+		else
+			c->flags = (int)op->u.range.flags;   /* msync's MS_*, mlock's MLOCK_* */
 		return;
 	}
 }
@@ -111,6 +121,10 @@ rme_executor_is_libc(rme_trace_op_kind_t kind)
 	case RME_TRACE_OP_MREMAP:
 	case RME_TRACE_OP_MADVISE:
 	case RME_TRACE_OP_MSYNC:
+	case RME_TRACE_OP_MLOCK:
+	case RME_TRACE_OP_MUNLOCK:
+	case RME_TRACE_OP_MLOCKALL:
+	case RME_TRACE_OP_MUNLOCKALL:
 		return 1;
 	default:
 		return 0;
@@ -400,8 +414,20 @@ run_libc(rme_executor_t *x, const rme_executor_call_t *c, uint64_t *bind,
 	case RME_TRACE_OP_MADVISE:
 		rc = rme_madvise(mm, c->addr, c->len, c->advice);
 		break;
-	default:
+	case RME_TRACE_OP_MSYNC:
 		rc = rme_msync(mm, c->addr, c->len, c->flags);
+		break;
+	case RME_TRACE_OP_MLOCK:
+		rc = rme_mlock(mm, c->addr, c->len, c->flags);
+		break;
+	case RME_TRACE_OP_MUNLOCK:
+		rc = rme_munlock(mm, c->addr, c->len);
+		break;
+	case RME_TRACE_OP_MLOCKALL:
+		rc = rme_mlockall(mm, c->flags);
+		break;
+	default:
+		rc = rme_munlockall(mm);
 		break;
 	}
 	set_libc_result(res, rc, out);

@@ -40,15 +40,36 @@ typedef enum {
 } trace_directive_t;
 
 enum {
-	TRACE_MAP_FLAG_COUNT = 9,
+	TRACE_MAP_FLAG_COUNT = 11,
 	TRACE_ADVICE_COUNT = 4
 };
+
+/* The mapping types of RME_TRACE_MAP_*: at most one of them, or notype. */
+#define TRACE_MAP_TYPES (RME_TRACE_MAP_PRIVATE | RME_TRACE_MAP_SHARED | \
+                         RME_TRACE_MAP_SHARED_VALIDATE)
+/* The word for a mapping without a type (Linux's MAP_FILE alone, 0). */
+#define TRACE_MAP_NOTYPE "notype"
+
+/*
+ * Flags that are Linux's bits, named one bit each (bit i by entry i) and
+ * the rest written as a number: msync's MS_*, mlock's MLOCK_*, mlockall's
+ * MCL_*.
+ */
+typedef struct trace_bit_names {
+	const trace_keyword_t *names;
+	unsigned count;
+	const char *what;              /* for messages: "msync flags like sync" */
+} trace_bit_names_t;
 
 /* Indexed by rme_trace_op_kind_t, trace_directive_t, bit number, advice. */
 extern const trace_keyword_t rme__trace_op_keywords[RME_TRACE_OP_COUNT_];
 extern const trace_keyword_t rme__trace_directive_keywords[TRACE_DIRECTIVE_COUNT];
 extern const trace_keyword_t rme__trace_map_flag_names[TRACE_MAP_FLAG_COUNT];
 extern const trace_keyword_t rme__trace_advice_names[TRACE_ADVICE_COUNT];
+extern const trace_bit_names_t rme__trace_msync_flags, rme__trace_mlock_flags,
+                               rme__trace_mlockall_flags;
+/* The order in which the printer writes the bits of RME_TRACE_MAP_* (the grammar's). */
+extern const unsigned char rme__trace_map_flag_order[TRACE_MAP_FLAG_COUNT];
 /* "NONE", "READ", "WRITE", "EXEC", indexed by rme_fault_type_t. */
 extern const trace_keyword_t rme__trace_fault_type_names[4];
 

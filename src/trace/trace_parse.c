@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rmemu/mmap.h>
 #include <rmemu/trace.h>
 
 #include "trace_internal.h"
@@ -722,30 +723,123 @@ rights_value(parser_t *p, const token_t *tok, unsigned *out)
 	                             : error_expected(p, tok, "rights like \"rw-\"");
 }
 
-/* Flag names joined by '|', like private|anon|fixed. */
-static rme_err_t
-map_flags_value(parser_t *p, const token_t *tok, unsigned *out)
+/* The parts of a flags token, separated by '|': the next one from *start on. */
+static int
+next_flag_part(const token_t *tok, size_t *start, token_t *part)
 {
+	size_t end = *start;
+
+	if (*start > tok->len)
+		return 0;
+	while (end < tok->len && tok->text[end] != '|')
+		end++;
+	*part = (token_t){ tok->text + *start, end - *start, tok->col + *start };
+	*start = end + 1;
+	return 1;
+}
+
+/* A part that is a number: the bits that have no name. */
+static rme_err_t
+flag_number_part(parser_t *p, const token_t *part, int *seen, uint32_t named, const char *what,
+                 uint32_t *out)
+{
+	uint64_t value;
+	rme_err_t rc;
+
+	if (*seen)
+		return error_about(p, part, "a second number ", " (write the bits without a name as one)");
+	*seen = 1;
+	if ((rc = number_value(p, part, 0, what, &value)))
+		return rc;
+	if (value > UINT32_MAX)
+		return error_expected_note(p, part, what, "more than 32 bits");
+	if (value & named)
+		return error_expected_note(p, part, what, "a bit that has a name goes by its name");
+	*out = (uint32_t)value;
+	return RME_OK;
+}
+
+/* Linux's MAP_* bits that the names of RME_TRACE_MAP_* stand for, with the type field. */
+#define MAP_NAMED_BITS ((uint32_t)(RME_MAP_TYPE | RME_MAP_ANONYMOUS | RME_MAP_FIXED | \
+	RME_MAP_FIXED_NOREPLACE | RME_MAP_NORESERVE | RME_MAP_POPULATE | RME_MAP_STACK | \
+	RME_MAP_GROWSDOWN | RME_MAP_LOCKED))
+
+/*
+ * mmap's flags, names joined by '|' like private|anon|fixed: at most one
+ * mapping type (private, shared, shared_validate or notype), and at most
+ * one number, Linux's bits that have no name (a type value of its own if
+ * no name gives one).
+ */
+static rme_err_t
+map_flags_value(parser_t *p, const token_t *tok, unsigned *out, uint32_t *other)
+{
+	const char *what = "a map flag like private or anon";
 	size_t start = 0;
+	token_t part;
+	int seen_number = 0, has_type = 0;
+	rme_err_t rc;
 
 	*out = 0;
-	for (;;) {
-		size_t end = start;
-		token_t part;
+	*other = 0;
+	while (next_flag_part(tok, &start, &part)) {
+		int bit, is_type;
+
+		if (part.len && is_digit(part.text[0])) {
+			if ((rc = flag_number_part(p, &part, &seen_number,
+			                           MAP_NAMED_BITS & ~(uint32_t)RME_MAP_TYPE, what, other)))
+				return rc;
+			continue;
+		}
+		if (token_is(&part, TRACE_MAP_NOTYPE)) {
+			bit = -1;
+			is_type = 1;
+		} else {
+			bit = find_keyword(rme__trace_map_flag_names, TRACE_MAP_FLAG_COUNT, &part);
+			if (bit < 0)
+				return error_expected(p, part.len ? &part : tok, what);
+			is_type = ((1u << bit) & TRACE_MAP_TYPES) != 0;
+		}
+		if (is_type && has_type)
+			return error_about(p, &part, "a second mapping type ", "");
+		has_type |= is_type;
+		if (bit >= 0)
+			*out |= 1u << bit;
+	}
+	/* The type field holds one value: a name's, or the number's, whose 1 to 3 have names. */
+	if ((*other & RME_MAP_TYPE) && (has_type || (*other & RME_MAP_TYPE) <= RME_MAP_SHARED_VALIDATE))
+		return error_expected_note(p, tok, what, has_type
+		                           ? "the number gives a mapping type too"
+		                           : "a mapping type 1 to 3 goes by its name");
+	return RME_OK;
+}
+
+/* Flags of msync, mlock or mlockall: names of their bits and a number for the rest. */
+static rme_err_t
+bit_flags_value(parser_t *p, const token_t *tok, const trace_bit_names_t *names, uint32_t *out)
+{
+	uint32_t named = (1u << names->count) - 1;
+	size_t start = 0;
+	token_t part;
+	int seen_number = 0;
+	uint32_t number = 0;
+	rme_err_t rc;
+
+	*out = 0;
+	while (next_flag_part(tok, &start, &part)) {
 		int bit;
 
-		while (end < tok->len && tok->text[end] != '|')
-			end++;
-		part = (token_t){ tok->text + start, end - start, tok->col + start };
-		bit = find_keyword(rme__trace_map_flag_names, TRACE_MAP_FLAG_COUNT, &part);
+		if (part.len && is_digit(part.text[0])) {
+			if ((rc = flag_number_part(p, &part, &seen_number, named, names->what, &number)))
+				return rc;
+			continue;
+		}
+		bit = find_keyword(names->names, (int)names->count, &part);
 		if (bit < 0)
-			return error_expected(p, part.len ? &part : tok,
-			                      "a map flag like private or anon");
+			return error_expected(p, part.len ? &part : tok, names->what);
 		*out |= 1u << bit;
-		if (end == tok->len)
-			return RME_OK;
-		start = end + 1;
 	}
+	*out |= number;
+	return RME_OK;
 }
 
 /* tok as a C string in buf, for the name lookups of error.c and model.c. */
@@ -982,7 +1076,10 @@ parse_access(parser_t *p, rme_trace_op_t *op)
 	return rc;
 }
 
-/* The ranges of munmap, msync, mprotect (with PROT) and madvise (with ADVICE). */
+/*
+ * The ranges of munmap, munlock, mprotect (with PROT), madvise (with
+ * ADVICE), msync and mlock (with optional FLAGS).
+ */
 static rme_err_t
 parse_range(parser_t *p, rme_trace_op_t *op)
 {
@@ -994,6 +1091,13 @@ parse_range(parser_t *p, rme_trace_op_t *op)
 		return rc;
 	if (op->kind == RME_TRACE_OP_MPROTECT)
 		return rights_arg(p, &op->u.range.prot);
+	if (op->kind == RME_TRACE_OP_MSYNC || op->kind == RME_TRACE_OP_MLOCK) {
+		if (!next_option(p, &tok))
+			return RME_OK;
+		return bit_flags_value(p, &tok, op->kind == RME_TRACE_OP_MSYNC ? &rme__trace_msync_flags
+		                                                               : &rme__trace_mlock_flags,
+		                       &op->u.range.flags);
+	}
 	if (op->kind != RME_TRACE_OP_MADVISE)
 		return RME_OK;
 	tok = next_token(p);
@@ -1018,7 +1122,7 @@ parse_mmap(parser_t *p, rme_trace_op_t *op)
 	    (rc = rights_arg(p, &op->u.mmap.prot)))
 		return rc;
 	tok = next_token(p);
-	if ((rc = map_flags_value(p, &tok, &op->u.mmap.flags)))
+	if ((rc = map_flags_value(p, &tok, &op->u.mmap.flags, &op->u.mmap.other)))
 		return rc;
 	while (next_option(p, &tok)) {
 		if (split_prefix(&tok, "fd=", &value)) {
@@ -1048,7 +1152,7 @@ parse_mmap(parser_t *p, rme_trace_op_t *op)
 static rme_err_t
 parse_mremap(parser_t *p, rme_trace_op_t *op)
 {
-	token_t tok, value;
+	token_t tok, value, fixed_tok = { 0 };
 	rme_err_t rc;
 
 	if ((rc = address_arg(p, &op->u.mremap.addr)) ||
@@ -1060,17 +1164,36 @@ parse_mremap(parser_t *p, rme_trace_op_t *op)
 			if (op->u.mremap.maymove)
 				return error_twice(p, &tok, "maymove");
 			op->u.mremap.maymove = 1;
-		} else if (split_prefix(&tok, "fixed=", &value)) {
+		} else if (split_prefix(&tok, "fixed=", &value) || token_is(&tok, "fixed")) {
 			if (op->u.mremap.has_fixed)
-				return error_twice(p, &tok, "fixed=");
+				return error_twice(p, &tok, "fixed");
 			op->u.mremap.has_fixed = 1;
-			if ((rc = address_value(p, &value, &op->u.mremap.fixed)))
+			if (tok.len == 5) {
+				/* MREMAP_FIXED without its address, which strace leaves out without MREMAP_MAYMOVE */
+				op->u.mremap.fixed_unknown = 1;
+				fixed_tok = tok;
+			} else if ((rc = address_value(p, &value, &op->u.mremap.fixed))) {
 				return rc;
+			}
 		} else {
-			return error_expected(p, &tok, "maymove, fixed= or \"->\"");
+			return error_expected(p, &tok, "maymove, fixed, fixed= or \"->\"");
 		}
 	}
+	if (op->u.mremap.fixed_unknown && op->u.mremap.maymove)
+		return error_about(p, &fixed_tok, "", " without an address cannot go with maymove "
+		                   "(a move needs its target)");
 	return RME_OK;
+}
+
+/* mlockall FLAGS: current, future, onfault, or a number ("0" for none). */
+static rme_err_t
+parse_mlockall(parser_t *p, rme_trace_op_t *op)
+{
+	token_t tok = next_token(p);
+
+	if (ends_arguments(&tok))
+		return error_expected(p, &tok, rme__trace_mlockall_flags.what);
+	return bit_flags_value(p, &tok, &rme__trace_mlockall_flags, &op->u.range.flags);
 }
 
 static rme_err_t
@@ -1152,6 +1275,14 @@ static const op_spec_t op_specs[RME_TRACE_OP_COUNT_] = {
 	[RME_TRACE_OP_MADVISE] = { parse_range, BIND_NEVER, RME_TRACE_SLOT_NONE,
 		LIBC_RESULTS, 0, "0, ok or errno ENAME" },
 	[RME_TRACE_OP_MSYNC] = { parse_range, BIND_NEVER, RME_TRACE_SLOT_NONE,
+		LIBC_RESULTS, 0, "0, ok or errno ENAME" },
+	[RME_TRACE_OP_MLOCK] = { parse_range, BIND_NEVER, RME_TRACE_SLOT_NONE,
+		LIBC_RESULTS, 0, "0, ok or errno ENAME" },
+	[RME_TRACE_OP_MUNLOCK] = { parse_range, BIND_NEVER, RME_TRACE_SLOT_NONE,
+		LIBC_RESULTS, 0, "0, ok or errno ENAME" },
+	[RME_TRACE_OP_MLOCKALL] = { parse_mlockall, BIND_NEVER, RME_TRACE_SLOT_NONE,
+		LIBC_RESULTS, 0, "0, ok or errno ENAME" },
+	[RME_TRACE_OP_MUNLOCKALL] = { parse_no_args, BIND_NEVER, RME_TRACE_SLOT_NONE,
 		LIBC_RESULTS, 0, "0, ok or errno ENAME" },
 	/* Checks take no "->": a zero result set. */
 	[RME_TRACE_OP_EXPECT_QUOTA] = { parse_expect_quota, BIND_NEVER, RME_TRACE_SLOT_NONE,

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rmemu/mmap.h>
 #include <rmemu/trace.h>
 
 #include "trace_internal.h"
@@ -31,7 +32,31 @@ const trace_keyword_t rme__trace_directive_keywords[TRACE_DIRECTIVE_COUNT] = {
 const trace_keyword_t rme__trace_map_flag_names[TRACE_MAP_FLAG_COUNT] = {
 	TRACE_KEYWORD("private"), TRACE_KEYWORD("shared"), TRACE_KEYWORD("anon"),
 	TRACE_KEYWORD("fixed"), TRACE_KEYWORD("noreplace"), TRACE_KEYWORD("noreserve"),
-	TRACE_KEYWORD("populate"), TRACE_KEYWORD("stack"), TRACE_KEYWORD("growsdown")
+	TRACE_KEYWORD("populate"), TRACE_KEYWORD("stack"), TRACE_KEYWORD("growsdown"),
+	TRACE_KEYWORD("shared_validate"), TRACE_KEYWORD("locked")
+};
+
+/* The mapping type first, then the rest in the order they were added to the format. */
+const unsigned char rme__trace_map_flag_order[TRACE_MAP_FLAG_COUNT] = {
+	0, 1, 9, 2, 3, 4, 5, 6, 7, 8, 10
+};
+
+static const trace_keyword_t msync_flag_names[] = {
+	TRACE_KEYWORD("async"), TRACE_KEYWORD("invalidate"), TRACE_KEYWORD("sync")
+};
+static const trace_keyword_t mlock_flag_names[] = { TRACE_KEYWORD("onfault") };
+static const trace_keyword_t mlockall_flag_names[] = {
+	TRACE_KEYWORD("current"), TRACE_KEYWORD("future"), TRACE_KEYWORD("onfault")
+};
+
+const trace_bit_names_t rme__trace_msync_flags = {
+	msync_flag_names, 3, "msync flags like sync"
+};
+const trace_bit_names_t rme__trace_mlock_flags = {
+	mlock_flag_names, 1, "mlock flags like onfault"
+};
+const trace_bit_names_t rme__trace_mlockall_flags = {
+	mlockall_flag_names, 3, "mlockall flags like current"
 };
 
 const trace_keyword_t rme__trace_advice_names[TRACE_ADVICE_COUNT] = {
@@ -235,18 +260,57 @@ print_rights(trace_sink_t *s, unsigned rights)
 	rme__sink_put(s, text, sizeof text);
 }
 
+/*
+ * mmap's flags: the mapping type (notype where there is none, not even
+ * among the bits without a name), the other names, and those bits.
+ */
 static void
-print_map_flags(trace_sink_t *s, unsigned flags)
+print_map_flags(trace_sink_t *s, unsigned flags, uint32_t other)
 {
 	int first = 1;
 
-	for (unsigned bit = 0; bit < TRACE_MAP_FLAG_COUNT; bit++) {
+	if (!(flags & TRACE_MAP_TYPES) && !(other & RME_MAP_TYPE)) {
+		rme__sink_str(s, TRACE_MAP_NOTYPE);
+		first = 0;
+	}
+	for (unsigned i = 0; i < TRACE_MAP_FLAG_COUNT; i++) {
+		unsigned bit = rme__trace_map_flag_order[i];
+
 		if (!(flags & (1u << bit)))
 			continue;
 		if (!first)
 			sink_char(s, '|');
 		rme__sink_keyword(s, &rme__trace_map_flag_names[bit]);
 		first = 0;
+	}
+	if (other) {
+		if (!first)
+			sink_char(s, '|');
+		rme__sink_hex(s, other, 1);
+	}
+}
+
+/* Bits with their names, then the rest as a number; "0" for none. */
+static void
+print_bit_flags(trace_sink_t *s, const trace_bit_names_t *names, uint32_t flags)
+{
+	uint32_t named = (1u << names->count) - 1;
+	int first = 1;
+
+	for (unsigned bit = 0; bit < names->count; bit++) {
+		if (!(flags & (1u << bit)))
+			continue;
+		if (!first)
+			sink_char(s, '|');
+		rme__sink_keyword(s, &names->names[bit]);
+		first = 0;
+	}
+	if (flags & ~named) {
+		if (!first)
+			sink_char(s, '|');
+		rme__sink_hex(s, flags & ~named, 1);
+	} else if (first) {
+		sink_char(s, '0');
 	}
 }
 
@@ -275,7 +339,9 @@ static int
 returns_zero(rme_trace_op_kind_t op)
 {
 	return op == RME_TRACE_OP_MUNMAP || op == RME_TRACE_OP_MPROTECT ||
-	       op == RME_TRACE_OP_MADVISE || op == RME_TRACE_OP_MSYNC;
+	       op == RME_TRACE_OP_MADVISE || op == RME_TRACE_OP_MSYNC ||
+	       op == RME_TRACE_OP_MLOCK || op == RME_TRACE_OP_MUNLOCK ||
+	       op == RME_TRACE_OP_MLOCKALL || op == RME_TRACE_OP_MUNLOCKALL;
 }
 
 static void
@@ -376,7 +442,7 @@ print_mmap_args(trace_sink_t *s, const rme_trace_t *t, const rme_trace_op_t *op)
 	sink_char(s, ' ');
 	print_rights(s, op->u.mmap.prot);
 	sink_char(s, ' ');
-	print_map_flags(s, op->u.mmap.flags);
+	print_map_flags(s, op->u.mmap.flags, op->u.mmap.other);
 	if (op->u.mmap.has_fd) {
 		rme__sink_str(s, " fd=");
 		rme__sink_dec(s, (uint64_t)op->u.mmap.fd);
@@ -385,10 +451,18 @@ print_mmap_args(trace_sink_t *s, const rme_trace_t *t, const rme_trace_op_t *op)
 	}
 }
 
-/* munmap, mprotect (with rights), madvise (with advice), msync */
+/*
+ * munmap, mprotect (with rights), madvise (with advice), msync and mlock
+ * (with flags, left out when there are none), munlock; mlockall's flags.
+ */
 static void
 print_range_args(trace_sink_t *s, const rme_trace_t *t, const rme_trace_op_t *op)
 {
+	if (op->kind == RME_TRACE_OP_MLOCKALL) {
+		sink_char(s, ' ');
+		print_bit_flags(s, &rme__trace_mlockall_flags, op->u.range.flags);
+		return;
+	}
 	sink_char(s, ' ');
 	print_addr(s, t, &op->u.range.addr);
 	sink_char(s, ' ');
@@ -400,6 +474,12 @@ print_range_args(trace_sink_t *s, const rme_trace_t *t, const rme_trace_op_t *op
 	           (unsigned)op->u.range.advice < TRACE_ADVICE_COUNT) {
 		sink_char(s, ' ');
 		rme__sink_keyword(s, &rme__trace_advice_names[op->u.range.advice]);
+	} else if ((op->kind == RME_TRACE_OP_MSYNC || op->kind == RME_TRACE_OP_MLOCK) &&
+	           op->u.range.flags) {
+		sink_char(s, ' ');
+		print_bit_flags(s, op->kind == RME_TRACE_OP_MSYNC ? &rme__trace_msync_flags
+		                                                  : &rme__trace_mlock_flags,
+		                op->u.range.flags);
 	}
 }
 
@@ -414,7 +494,9 @@ print_mremap_args(trace_sink_t *s, const rme_trace_t *t, const rme_trace_op_t *o
 	rme__sink_hex(s, op->u.mremap.new_len, 1);
 	if (op->u.mremap.maymove)
 		rme__sink_str(s, " maymove");
-	if (op->u.mremap.has_fixed) {
+	if (op->u.mremap.has_fixed && op->u.mremap.fixed_unknown) {
+		rme__sink_str(s, " fixed");
+	} else if (op->u.mremap.has_fixed) {
 		rme__sink_str(s, " fixed=");
 		print_addr(s, t, &op->u.mremap.fixed);
 	}
@@ -478,6 +560,9 @@ print_args(trace_sink_t *s, const rme_trace_t *t, const rme_trace_op_t *op)
 	case RME_TRACE_OP_MPROTECT:
 	case RME_TRACE_OP_MADVISE:
 	case RME_TRACE_OP_MSYNC:
+	case RME_TRACE_OP_MLOCK:
+	case RME_TRACE_OP_MUNLOCK:
+	case RME_TRACE_OP_MLOCKALL:
 		print_range_args(s, t, op);
 		break;
 	case RME_TRACE_OP_MREMAP:
@@ -491,6 +576,7 @@ print_args(trace_sink_t *s, const rme_trace_t *t, const rme_trace_op_t *op)
 		rme__sink_dec(s, op->u.count);
 		break;
 	case RME_TRACE_OP_EXPECT_LEAK_FREE:
+	case RME_TRACE_OP_MUNLOCKALL:
 	case RME_TRACE_OP_COUNT_:
 		break;
 	}
