@@ -327,6 +327,15 @@ START_TEST(file_mappings_are_anonymous_memory_and_shared_validate_checks_flags)
 	ck_assert_errno(rme_mmap(t.mm, 0, PG, RW, RME_MAP_SHARED | 0x80, 5, 0, &at2), 0);
 	ck_assert_errno(rme_mmap(t.mm, 0, PG, RW, RME_MAP_SHARED_VALIDATE | RME_MAP_POPULATE, 5, 0,
 	                         &at2), 0);
+	/* of the huge page sizes, LEGACY_MAP_MASK has 2 MiB and 1 GiB (bits 26-30), not bit 31 */
+	ck_assert_errno(rme_mmap(t.mm, 0, PG, RW, RME_MAP_SHARED_VALIDATE | RME_MAP_HUGETLB |
+	                         (21 << RME_MAP_HUGE_SHIFT), 5, 0, &at2), 0);
+	ck_assert_errno(rme_mmap(t.mm, 0, PG, RW, (int)(RME_MAP_SHARED_VALIDATE | 0x80000000u), 5, 0,
+	                         &at2), RME_EOPNOTSUPP);
+	/* no mapping type (MAP_FILE alone), or MAP_SHARED_VALIDATE for anonymous memory: EINVAL */
+	ck_assert_errno(rme_mmap(t.mm, 0, PG, RW, 0, 5, 0, &at2), RME_EINVAL);
+	ck_assert_errno(rme_mmap(t.mm, 0, PG, RW, RME_MAP_SHARED_VALIDATE | RME_MAP_ANONYMOUS, -1, 0,
+	                         &at2), RME_EINVAL);
 	mt_check(&t);
 	mt_teardown(&t);
 }

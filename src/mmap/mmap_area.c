@@ -22,12 +22,18 @@
 /* Objects of file mappings: the descriptor, marked so it never meets a shared object's number. */
 #define FILE_OBJ_BIT ((uint64_t)1 << 63)
 
-/* Linux's LEGACY_MAP_MASK: what MAP_SHARED_VALIDATE accepts for a file without extra support. */
+/*
+ * Linux's LEGACY_MAP_MASK (include/linux/mman.h): what MAP_SHARED_VALIDATE
+ * accepts for a file without extra support. Of the huge page sizes only
+ * 2 MiB and 1 GiB are in it (their bits with MAP_UNINITIALIZED's cover bits
+ * 26 to 30); MAP_SYNC is not (only DAX files take it).
+ */
+#define MAP_HUGE_2MB ((unsigned)21 << RME_MAP_HUGE_SHIFT)
+#define MAP_HUGE_1GB ((unsigned)30 << RME_MAP_HUGE_SHIFT)
 #define LEGACY_MAP_MASK (RME_MAP_SHARED | RME_MAP_PRIVATE | RME_MAP_FIXED | RME_MAP_ANONYMOUS | \
 	RME_MAP_DENYWRITE | RME_MAP_EXECUTABLE | RME_MAP_UNINITIALIZED | RME_MAP_GROWSDOWN | \
 	RME_MAP_LOCKED | RME_MAP_NORESERVE | RME_MAP_POPULATE | RME_MAP_NONBLOCK | \
-	RME_MAP_STACK | RME_MAP_HUGETLB | RME_MAP_32BIT | \
-	((unsigned)RME_MAP_HUGE_MASK << RME_MAP_HUGE_SHIFT))
+	RME_MAP_STACK | RME_MAP_HUGETLB | RME_MAP_32BIT | MAP_HUGE_2MB | MAP_HUGE_1GB)
 
 /* ---- Pieces and their attributes ----------------------------------------------- */
 
