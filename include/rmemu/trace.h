@@ -396,6 +396,16 @@ RME_EXPORT size_t rme_trace_result_format(const rme_trace_t *trace, rme_trace_op
                                           const rme_trace_result_t *result,
                                           char *buf, size_t size);
 
+/*
+ * The FLAGS word of an operation as the printer writes it, for programs
+ * that write traces: mmap's (flags: RME_TRACE_MAP_*, other: the bits
+ * without a name, as in rme_trace_op_t), or the flags of msync, mlock and
+ * mlockall (Linux's values; other unused); nothing for other operations.
+ * Like snprintf.
+ */
+RME_EXPORT size_t rme_trace_flags_format(rme_trace_op_kind_t op, unsigned flags, uint32_t other,
+                                         char *buf, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,17 +14,22 @@
 static void
 import_usage(FILE *out)
 {
-	fputs("usage: rmemu import-strace [-o DIR] [--strict] [--quota SPEC] LOG   (- reads standard input)\n"
+	fputs("usage: rmemu import-strace [-o DIR] [--strict] [--quota SPEC] [--max-map-count N] LOG\n"
+	      "       (- reads standard input)\n"
 	      "\n"
 	      "Turn a log of 'strace -f -e trace=%memory,clone,clone3,fork,vfork,execve -o LOG CMD'\n"
 	      "into traces, one per address space: DIR/NAME.PID.trace, and DIR/NAME.PID.N.trace for\n"
 	      "the N-th after an execve, where NAME is the log's file name without .log or .strace.\n"
-	      "Prints the names written. Calls a trace cannot express stay as comments.\n"
+	      "Prints the names written. Calls a trace cannot express stay as comments, and\n"
+	      "standard error says which (each one that cannot be read, a summary of the rest).\n"
 	      "\n"
 	      "  -o, --dir DIR     where to write the traces (default: the current directory)\n"
-	      "  -s, --strict      stop at the first line that cannot be read (exit 2)\n"
+	      "  -s, --strict      stop at the first line or call that cannot be read, or call\n"
+	      "                    whose effect on the mappings a trace cannot carry (exit 2)\n"
 	      "  -q, --quota SPEC  the quota to write, as 'ram=64M caps=500' (default: one that\n"
 	      "                    never limits the mmap area)\n"
+	      "  -m, --max-map-count N  vm.max_map_count where the log was made (rmemu record\n"
+	      "                    gives it), to tell its refusals from others'\n"
 	      "  -h, --help        show this help\n"
 	      "\n"
 	      "Exit status: 0 when the traces were written, 2 on bad usage or input.\n", out);
@@ -62,6 +67,7 @@ cmd_import_strace(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'o' },
 		{ "strict", no_argument, NULL, 's' },
 		{ "quota", required_argument, NULL, 'q' },
+		{ "max-map-count", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -73,10 +79,19 @@ cmd_import_strace(int argc, char **argv)
 
 	memset(&opt, 0, sizeof(opt));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:sq:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:sq:m:h", longopts, NULL)) != -1) {
+		char *end;
+
 		switch (c) {
 		case 'o': dir = optarg; break;
 		case 's': opt.strict = 1; break;
+		case 'm':
+			opt.system_map_count_max = strtoull(optarg, &end, 10);
+			if (!*optarg || *end || opt.system_map_count_max == 0 || optarg[0] == '-') {
+				fprintf(stderr, "rmemu: --max-map-count '%s': expected a positive number\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'q':
 			if (import_parse_quota(optarg, &opt) != 0)
 				return EXIT_USAGE;

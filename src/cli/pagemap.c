@@ -13,7 +13,11 @@ pm_mapping_flags(unsigned trace_flags, unsigned prot)
 {
 	unsigned f = trace_flags & (RME_TRACE_MAP_PRIVATE | RME_TRACE_MAP_SHARED | RME_TRACE_MAP_ANON |
 	                            RME_TRACE_MAP_NORESERVE | RME_TRACE_MAP_STACK |
-	                            RME_TRACE_MAP_GROWSDOWN);
+	                            RME_TRACE_MAP_GROWSDOWN | RME_TRACE_MAP_LOCKED);
+
+	/* a mapping MAP_SHARED_VALIDATE made is as shared as any */
+	if (trace_flags & RME_TRACE_MAP_SHARED_VALIDATE)
+		f |= RME_TRACE_MAP_SHARED;
 
 	/* Linux's accountable_mapping() */
 	if ((f & RME_TRACE_MAP_PRIVATE) && (prot & RME_TRACE_RIGHT_W) && !(f & RME_TRACE_MAP_NORESERVE))
@@ -116,9 +120,8 @@ pm_highest_gap(const pagemap_t *pm, uint64_t lo, uint64_t hi, uint64_t len, uint
 	return -1;
 }
 
-/* Whether b continues a as one VMA: adjacent, and nothing tells them apart. */
-static int
-continues(const pm_piece_t *a, const pm_piece_t *b)
+int
+pm_continues(const pm_piece_t *a, const pm_piece_t *b)
 {
 	return a->end == b->start && a->attr.prot == b->attr.prot &&
 	       a->attr.flags == b->attr.flags && a->attr.obj == b->attr.obj &&
@@ -140,7 +143,7 @@ tally(pagemap_t *pm, size_t lo, size_t hi, int sign)
 	for (size_t i = lo; i < hi; i++) {
 		const pm_piece_t *p = &pm->piece[i];
 		uint64_t len = p->end - p->start;
-		size_t vma = i == 0 || !continues(&pm->piece[i - 1], p);
+		size_t vma = i == 0 || !pm_continues(&pm->piece[i - 1], p);
 
 		if (sign > 0) {
 			pm->totals.mapped += len;
@@ -246,6 +249,24 @@ pm_protect(pagemap_t *pm, uint64_t start, uint64_t end, unsigned prot)
 			a->flags |= PM_ACCOUNT;
 		a->prot = prot;
 	}
+	tally(pm, first, last + 1, 1);
+}
+
+void
+pm_lock(pagemap_t *pm, uint64_t start, uint64_t end, unsigned lock)
+{
+	size_t first, last;
+
+	if (start >= end)
+		return;
+	split_at(pm, start);
+	split_at(pm, end);
+	first = pm_first_after(pm, start);
+	for (last = first; last < pm->n && pm->piece[last].start < end; last++)
+		;
+	tally(pm, first, last + 1, -1);
+	for (size_t i = first; i < last; i++)
+		pm->piece[i].attr.flags = (pm->piece[i].attr.flags & ~PM_LOCK_MASK) | lock;
 	tally(pm, first, last + 1, 1);
 }
 

@@ -19,10 +19,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rmemu/trace.h>
+
 #define PM_PAGE ((uint64_t)4096)
 
 /* A flag beyond the RME_TRACE_MAP_* ones: charged as private writable memory (VM_ACCOUNT). */
 #define PM_ACCOUNT (1u << 16)
+/* Locked (RME_TRACE_MAP_LOCKED, Linux's VM_LOCKED), and only on fault (VM_LOCKONFAULT). */
+#define PM_LOCKED RME_TRACE_MAP_LOCKED
+#define PM_LOCKONFAULT (1u << 17)
+#define PM_LOCK_MASK (PM_LOCKED | PM_LOCKONFAULT)
 /* The object of a file mapping is PM_OBJ_FILE | its descriptor. */
 #define PM_OBJ_FILE ((uint64_t)1 << 32)
 
@@ -99,6 +105,12 @@ void pm_unmap(pagemap_t *pm, uint64_t start, uint64_t end);
  * memory that becomes writable is charged (PM_ACCOUNT), and stays so.
  */
 void pm_protect(pagemap_t *pm, uint64_t start, uint64_t end, unsigned prot);
+/*
+ * Give the mapped parts of [start, end) the lock flags lock (PM_LOCKED,
+ * with PM_LOCKONFAULT, or 0 to unlock), as mlock, munlock and mlockall do;
+ * start = 0, end = UINT64_MAX for every mapping.
+ */
+void pm_lock(pagemap_t *pm, uint64_t start, uint64_t end, unsigned lock);
 /* Give the mapped parts of [start, end) the tag. */
 void pm_retag(pagemap_t *pm, uint64_t start, uint64_t end, int tag);
 /*
@@ -109,6 +121,9 @@ void pm_retag(pagemap_t *pm, uint64_t start, uint64_t end, int tag);
  */
 void pm_remap(pagemap_t *pm, uint64_t old_start, uint64_t old_end,
               uint64_t new_start, uint64_t new_end);
+
+/* Whether b continues a as one VMA: adjacent, and nothing tells them apart. */
+int pm_continues(const pm_piece_t *a, const pm_piece_t *b);
 
 /* The figures now; constant time (stats asks after every operation). */
 void pm_totals(const pagemap_t *pm, pm_totals_t *out);

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,9 +47,13 @@ record_usage(FILE *out)
 	      "  -l, --log FILE       keep strace's log in FILE (default: a temporary file)\n"
 	      "  -q, --quota SPEC     the quota to write, as 'ram=64M caps=500' (default: one\n"
 	      "                       that never limits the mmap area)\n"
+	      "  -s, --strict         fail (exit 2, no traces) if a call cannot be read, or\n"
+	      "                       what it did to the mappings cannot be carried in a trace\n"
 	      "      --strace PATH    the strace to run (default: strace on the PATH)\n"
 	      "  -h, --help           show this help\n"
 	      "\n"
+	      "Standard error says which calls became comments in the traces: each one that\n"
+	      "cannot be read, and a summary of the rest.\n"
 	      "Needs strace (Debian: apt-get install strace) and permission to ptrace.\n"
 	      "Exit status: 0 when the traces were written (whatever COMMAND's status),\n"
 	      "2 when recording failed or on bad usage.\n", out);
@@ -211,6 +216,24 @@ probe_strace(const char *strace, int *seccomp)
 	return -1;
 }
 
+/*
+ * vm.max_map_count, which the importer needs to tell the map-count
+ * limit's refusals from others'; 0 if it cannot be read (not Linux).
+ */
+static uint64_t
+system_max_map_count(void)
+{
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+	unsigned long long n = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &n) != 1)
+		n = 0;
+	fclose(f);
+	return n;
+}
+
 /* "rmemu record -- CMD ARGS", quoted where needed, for the head of the traces. */
 static char *
 command_note(char **cmd, int n)
@@ -284,6 +307,7 @@ cmd_record(int argc, char **argv)
 		{ "log", required_argument, NULL, 'l' },
 		{ "quota", required_argument, NULL, 'q' },
 		{ "strace", required_argument, NULL, 'S' },
+		{ "strict", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -297,9 +321,10 @@ cmd_record(int argc, char **argv)
 	memset(&opt, 0, sizeof(opt));
 	optind = 1;
 	/* "+": the options end at COMMAND, whose own options are not ours */
-	while ((c = getopt_long(argc, argv, "+o:l:q:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:l:q:sh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': prefix = optarg; break;
+		case 's': opt.strict = 1; break;
 		case 'l': log = optarg; break;
 		case 'S': strace = optarg; break;
 		case 'q':
@@ -356,6 +381,7 @@ cmd_record(int argc, char **argv)
 	}
 	note = command_note(argv + optind, argc - optind);
 	opt.note = note;
+	opt.system_map_count_max = system_max_map_count();
 	result = strace_import(log == tmp_log ? "strace's log" : log, text, len, prefix, &opt);
 	free(note);
 	free(text);

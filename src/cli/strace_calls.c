@@ -78,6 +78,7 @@ typedef struct mmap_args {
 	uint64_t addr, len, prot, flags, off;
 	int fd;
 	strace_span_t path;         /* strace -y: the file's name */
+	int deleted;                /* strace -y: "(deleted)", a file removed (or a memfd) */
 } mmap_args_t;
 
 /* Read mmap's arguments (mmap2's offset is in pages); -1 when the call stays a comment. */
@@ -89,21 +90,90 @@ read_mmap_args(space_t *s, const strace_call_t *c, int pages_offset, mmap_args_t
 	a->off = 0;
 	if (c->nargs != 6 || arg_u64(c, 0, &a->addr) || arg_u64(c, 1, &a->len) ||
 	    strace_fd(c->arg[4], &a->fd, &a->path) || arg_u64(c, 5, &a->off)) {
-		emit_comment(s, c, "arguments that cannot be read");
+		emit_kept(s, c, "arguments that cannot be read", KEPT_UNREADABLE);
 		return -1;
 	}
+	a->deleted = c->arg[4].len > 9 &&
+	             memcmp(c->arg[4].p + c->arg[4].len - 9, "(deleted)", 9) == 0;
 	if (arg_flags(c, 2, prot_syms, 0, &a->prot, unknown, sizeof(unknown)) ||
-	    arg_flags(c, 3, map_syms, RME_MAP_HUGE_SHIFT, &a->flags, unknown, sizeof(unknown))) {
+	    arg_flags(c, 3, map_syms, RME_MAP_HUGE_SHIFT, &a->flags, unknown, sizeof(unknown)) ||
+	    a->flags > UINT32_MAX) {
 		char why_buf[128];
 
 		snprintf(why_buf, sizeof(why_buf), "%s%s", unknown[0] ? "a flag this importer does not know: "
 		         : "flags that cannot be read", unknown);
-		emit_comment(s, c, why_buf);
+		emit_kept(s, c, why_buf, KEPT_UNREADABLE);
 		return -1;
 	}
 	if (pages_offset)
 		a->off *= PM_PAGE;
 	return 0;
+}
+
+size_t
+named_vmas(const space_t *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->map.n; i++) {
+		const pm_piece_t *p = &s->map.piece[i];
+
+		if (p->attr.tag >= 0 &&
+		    !(i > 0 && s->map.piece[i - 1].attr.tag >= 0 && pm_continues(&s->map.piece[i - 1], p)))
+			n++;
+	}
+	return n;
+}
+
+/* The most mappings a process plausibly holds outside the recorded calls (program, libraries, stack). */
+#define OUTSIDE_MAX 4096
+/* Without vm.max_map_count, fewer recorded mappings than this make an ENOMEM someone else's. */
+#define LIMIT_COUNT_MIN 1000
+/* Failures that bound the limit and are looked at (each costs a walk over the mappings). */
+#define LIMIT_EVENTS_MAX 16
+
+/*
+ * A failure that only the map-count limit explains bounds it: the trace's
+ * limit is at most bound (an mmap refused at a count c: c - 1; a munmap
+ * that would split a VMA, refused at c: c). The remark says so in the
+ * trace, why it failed, and how the limit was inferred.
+ */
+static void
+bound_map_count(space_t *s, uint64_t bound, size_t count, sbuf_t *remark, int is_mmap)
+{
+	uint64_t sys = s->imp->opt->system_map_count_max;
+
+	if (s->map_count_max == 0 || bound < s->map_count_max)
+		s->map_count_max = bound;
+	if (!s->map_count_line)
+		s->map_count_line = s->imp->line;
+	s->map_count_events++;
+	sb_printf(remark, "refused by the map-count limit: the trace's mappings form %zu VMAs here", count);
+	if (is_mmap && sys && sys + 1 >= count)
+		sb_printf(remark, ", with the %" PRIu64 " the process held outside them one more than "
+		          "vm.max_map_count (%" PRIu64 ")", sys + 1 - count, sys);
+	else if (sys)
+		sb_printf(remark, " (vm.max_map_count %" PRIu64 ")", sys);
+	sb_printf(remark, "; so the limit is at most %" PRIu64, bound);
+}
+
+/*
+ * Whether an mmap's ENOMEM is the map-count limit's: the recorded mappings
+ * must be many, and with vm.max_map_count known, close enough to it that
+ * what the process holds outside them makes up the rest. *count gets the
+ * VMAs the trace's mappings form.
+ */
+static int
+limit_refused_mmap(space_t *s, const strace_call_t *c, size_t *count)
+{
+	uint64_t sys = s->imp->opt->system_map_count_max;
+
+	if (strcmp(c->errno_name, "ENOMEM") != 0 || s->map_count_events >= LIMIT_EVENTS_MAX)
+		return 0;
+	*count = named_vmas(s);
+	if (*count < LIMIT_COUNT_MIN && !(sys && sys < LIMIT_COUNT_MIN))
+		return 0;
+	return !sys || (sys + 1 >= *count && sys + 1 - *count <= OUTSIDE_MAX);
 }
 
 /*
@@ -117,6 +187,8 @@ mmap_failed(space_t *s, const strace_call_t *c, const mmap_args_t *a, int fixed)
 	const pm_piece_t *p = pm_find(&s->map, a->addr);
 	const anchor_t *n = piece_anchor(s, p);
 	const char *why;
+	sbuf_t remark = { 0 };
+	size_t count;
 	xaddr_t where;
 	emitted_t *e;
 
@@ -124,7 +196,21 @@ mmap_failed(space_t *s, const strace_call_t *c, const mmap_args_t *a, int fixed)
 		emit_comment(s, c, why);
 		return NULL;
 	}
-	if (n)
+	if (limit_refused_mmap(s, c, &count)) {
+		/*
+		 * The count decides before the address does: a fixed mapping at
+		 * a place the trace has no name for goes into the block, where
+		 * it keeps its distance to its neighbours.
+		 */
+		bound_map_count(s, count - 1, count, &remark, 1);
+		if (n)
+			where = xa_relative(n, a->addr);
+		else if (fixed) {
+			where = xa_block(a->addr);
+			add_absolute(s, a->addr, end_of(a->addr, a->len));
+		} else
+			where = xa_number(0);
+	} else if (n)
 		where = xa_relative(n, a->addr);
 	else if (!fixed)
 		where = xa_number(0);   /* a hint nothing was at: the model chooses, as Linux did */
@@ -137,6 +223,7 @@ mmap_failed(space_t *s, const strace_call_t *c, const mmap_args_t *a, int fixed)
 	e = emit(s, RME_TRACE_OP_MMAP);
 	set_errno_result(e, c);
 	e->addr = where;
+	e->comment = remark.p;
 	return e;
 }
 
@@ -193,11 +280,13 @@ mmap_placed(space_t *s, const strace_call_t *c, const mmap_args_t *a, int rights
 	}
 	tag = anchor_new(s, r, group);
 	attr.prot = (unsigned)rights;
-	attr.flags = pm_mapping_flags(tflags, (unsigned)rights);
+	attr.flags = pm_mapping_flags(tflags, (unsigned)rights) | s->def_lock;
 	attr.obj = (a->flags & RME_MAP_ANONYMOUS) ? 0 : PM_OBJ_FILE | (uint32_t)a->fd;
 	attr.off = (a->flags & RME_MAP_ANONYMOUS) ? r : a->off;
 	attr.tag = tag;
 	pm_map(&s->map, r, end, &attr);
+	if (s->map.totals.mappings > s->peak_count)
+		s->peak_count = s->map.totals.mappings;
 
 	e = emit(s, RME_TRACE_OP_MMAP);
 	e->bind = s->anchor[tag].name;
@@ -217,6 +306,7 @@ do_mmap(space_t *s, const strace_call_t *c, int pages_offset)
 	mmap_args_t a;
 	int rights, fixed;
 	unsigned tflags;
+	uint32_t other;
 	sbuf_t dropped = { 0 };
 	sbuf_t remark = { 0 };
 	emitted_t *e;
@@ -225,14 +315,15 @@ do_mmap(space_t *s, const strace_call_t *c, int pages_offset)
 		return;
 	rights = trace_rights(a.prot);
 	if (rights < 0) {
-		emit_comment(s, c, "protection bits the trace cannot express");
+		emit_kept(s, c, "protection bits the trace cannot express",
+		          c->result == SR_VALUE ? KEPT_DROPPED : KEPT_NOTE);
 		return;
 	}
 	if (c->result == SR_UNKNOWN) {
 		emit_comment(s, c, "no result: the process ended during the call");
 		return;
 	}
-	tflags = trace_map_flags(a.flags, &dropped);
+	tflags = trace_map_flags(a.flags, &other, &dropped);
 	if (!(a.flags & RME_MAP_ANONYMOUS) && a.fd < 0) {
 		/* a file mapping without a file: EBADF on Linux, and fd=-1 has no form in a trace */
 		free(dropped.p);
@@ -246,14 +337,22 @@ do_mmap(space_t *s, const strace_call_t *c, int pages_offset)
 		free(dropped.p);
 		return;
 	}
+	if (e->comment) {
+		/* a failure's remark: it comes first */
+		sb_puts(&remark, e->comment);
+		free(e->comment);
+		e->comment = NULL;
+	}
 	e->len = a.len;
 	e->prot = (unsigned)rights;
 	e->flags = tflags;
+	e->other = other;
 	if (!(a.flags & RME_MAP_ANONYMOUS)) {
 		e->fd = a.fd;
 		e->off = a.off;
 		if (a.path.len)   /* strace -y: which file, for the reader */
-			sb_printf(&remark, "%s%.*s", remark.len ? "; " : "", (int)a.path.len, a.path.p);
+			sb_printf(&remark, "%s%.*s%s", remark.len ? "; " : "", (int)a.path.len, a.path.p,
+			          a.deleted ? " (deleted)" : "");
 	}
 	if (dropped.len)
 		sb_printf(&remark, "%swithout %s", remark.len ? "; " : "", dropped.p);
@@ -261,70 +360,173 @@ do_mmap(space_t *s, const strace_call_t *c, int pages_offset)
 	free(dropped.p);
 }
 
-typedef enum { RANGE_MUNMAP, RANGE_MPROTECT, RANGE_MADVISE, RANGE_MSYNC } range_op_t;
+typedef enum {
+	RANGE_MUNMAP, RANGE_MPROTECT, RANGE_MADVISE, RANGE_MSYNC, RANGE_MLOCK, RANGE_MUNLOCK
+} range_op_t;
 
 static const int range_trace_op[] = {
 	[RANGE_MUNMAP] = RME_TRACE_OP_MUNMAP, [RANGE_MPROTECT] = RME_TRACE_OP_MPROTECT,
 	[RANGE_MADVISE] = RME_TRACE_OP_MADVISE, [RANGE_MSYNC] = RME_TRACE_OP_MSYNC,
+	[RANGE_MLOCK] = RME_TRACE_OP_MLOCK, [RANGE_MUNLOCK] = RME_TRACE_OP_MUNLOCK,
 };
 
-/*
- * munmap, mprotect, madvise, msync: one operation per place the range lies
- * in the model. Parts of the range that the trace has no name for are
- * left out and said so; an unaligned length stays as it was on the last
- * part, for the layer to round as Linux does.
- */
-static void
-do_range(space_t *s, const strace_call_t *c, range_op_t kind, unsigned prot,
-         rme_trace_advice_t advice)
+/* What a call on a range asks besides the range. */
+typedef struct range_args {
+	range_op_t kind;
+	unsigned prot;              /* mprotect */
+	rme_trace_advice_t advice;  /* madvise */
+	uint32_t flags;             /* msync's MS_*, mlock's MLOCK_* */
+} range_args_t;
+
+static emitted_t *
+emit_range(space_t *s, const range_args_t *r, xaddr_t addr, uint64_t len)
 {
-	uint64_t addr, len, end;
-	segments_t sg = { 0 };
+	emitted_t *e = emit(s, range_trace_op[r->kind]);
+
+	e->addr = addr;
+	e->len = len;
+	e->prot = r->prot;
+	e->advice = r->advice;
+	e->call_flags = r->flags;
+	return e;
+}
+
+/* The lock flags mlock (with its MLOCK_* flags) or munlock gives memory. */
+static unsigned
+lock_of(const range_args_t *r)
+{
+	if (r->kind == RANGE_MUNLOCK)
+		return 0;
+	return PM_LOCKED | ((r->flags & RME_MLOCK_ONFAULT) ? PM_LOCKONFAULT : 0);
+}
+
+/* Whether [start, end) holds PROT_NONE memory. */
+static int
+has_prot_none(const space_t *s, uint64_t start, uint64_t end)
+{
+	for (size_t i = pm_first_after(&s->map, start); i < s->map.n && s->map.piece[i].start < end; i++)
+		if (s->map.piece[i].attr.prot == 0)
+			return 1;
+	return 0;
+}
+
+/* Where the first hole in [start, end) begins, or end. */
+static uint64_t
+first_hole(const space_t *s, uint64_t start, uint64_t end)
+{
+	uint64_t pos = start;
+
+	for (size_t i = pm_first_after(&s->map, start); i < s->map.n && s->map.piece[i].start < end; i++) {
+		if (s->map.piece[i].start > pos)
+			return pos;
+		pos = s->map.piece[i].end;
+	}
+	return pos < end ? pos : end;
+}
+
+/*
+ * A failed mlock or munlock: what Linux changed before it failed, in the
+ * pagemap, and whether the trace can expect the failure (why, if not).
+ * ENOMEM is a hole (what lies before it changed), or, for mlock,
+ * PROT_NONE memory that could not be populated (all of it locked); with
+ * neither, it is the lock limit (RLIMIT_MEMLOCK), which is not modelled.
+ */
+static int
+lock_failed(space_t *s, const strace_call_t *c, const range_args_t *r, uint64_t start, uint64_t end,
+            const char **why)
+{
+	uint64_t hole;
+
+	if (strcmp(c->errno_name, "ENOMEM") != 0)
+		return 1;
+	hole = first_hole(s, start, end);
+	if (hole < end) {
+		pm_lock(&s->map, start, hole, lock_of(r));
+		return 1;
+	}
+	if (r->kind == RANGE_MLOCK && !(r->flags & RME_MLOCK_ONFAULT) && has_prot_none(s, start, end)) {
+		pm_lock(&s->map, start, end, lock_of(r));
+		return 1;
+	}
+	*why = "the lock limit (RLIMIT_MEMLOCK) refused it, which the trace does not model";
+	return 0;
+}
+
+/* A failed call on a range: an errno expectation where its address lies, or a comment. */
+static void
+range_failed(space_t *s, const strace_call_t *c, const range_args_t *r, uint64_t addr, uint64_t len,
+             uint64_t start, uint64_t end)
+{
+	const pm_piece_t *p = pm_find(&s->map, start);
+	const anchor_t *n = piece_anchor(s, p);
+	sbuf_t remark = { 0 };
 	const char *why;
 	emitted_t *e;
 
+	if (!failure_expressible(c, &why)) {
+		emit_comment(s, c, why);
+		return;
+	}
+	if (!n && strcmp(c->errno_name, "EINVAL") != 0) {
+		emit_comment(s, c, unnamed_reason(p ? p->attr.tag : 0));
+		return;
+	}
+	if ((r->kind == RANGE_MLOCK || r->kind == RANGE_MUNLOCK) &&
+	    !lock_failed(s, c, r, start, end, &why)) {
+		emit_comment(s, c, why);
+		return;
+	}
+	if (r->kind == RANGE_MUNMAP && strcmp(c->errno_name, "ENOMEM") == 0 &&
+	    s->map_count_events < LIMIT_EVENTS_MAX) {
+		/* munmap fails only where it would split a VMA at the limit */
+		size_t count = named_vmas(s);
+
+		bound_map_count(s, count, count, &remark, 0);
+	}
+	e = emit_range(s, r, n ? xa_relative(n, addr) : xa_number(addr), len);
+	set_errno_result(e, c);
+	e->comment = remark.p;
+}
+
+/*
+ * munmap, mprotect, madvise, msync, mlock, munlock: one operation per
+ * place the range lies in the model. Parts of the range that the trace
+ * has no name for are left out and said so; an unaligned length stays as
+ * it was on the last part, for the layer to round as Linux does, and so
+ * does mlock's and munlock's unaligned start on the first, which they
+ * round down.
+ */
+static void
+do_range(space_t *s, const strace_call_t *c, const range_args_t *r)
+{
+	uint64_t addr, len, start, end;
+	int locks = r->kind == RANGE_MLOCK || r->kind == RANGE_MUNLOCK;
+	segments_t sg = { 0 };
+
 	if (arg_u64(c, 0, &addr) || arg_u64(c, 1, &len)) {
-		emit_comment(s, c, "arguments that cannot be read");
+		emit_kept(s, c, "arguments that cannot be read", KEPT_UNREADABLE);
 		return;
 	}
 	if (c->result == SR_UNKNOWN) {
 		emit_comment(s, c, "no result: the process ended during the call");
 		return;
 	}
+	start = locks ? addr & ~(PM_PAGE - 1) : addr;
 	end = end_of(addr, len);
 	if (c->result == SR_ERROR) {
-		const anchor_t *n = piece_anchor(s, pm_find(&s->map, addr));
-		const pm_piece_t *p = pm_find(&s->map, addr);
-
-		if (!failure_expressible(c, &why)) {
-			emit_comment(s, c, why);
-			return;
-		}
-		if (!n && strcmp(c->errno_name, "EINVAL") != 0) {
-			emit_comment(s, c, unnamed_reason(p ? p->attr.tag : 0));
-			return;
-		}
-		e = emit(s, range_trace_op[kind]);
-		e->addr = n ? xa_relative(n, addr) : xa_number(addr);
-		e->len = len;
-		e->prot = prot;
-		e->advice = advice;
-		set_errno_result(e, c);
+		range_failed(s, c, r, addr, len, start, end);
 		return;
 	}
 
 	if (len == 0) {
 		/* Linux does nothing for an empty range; neither does the layer, at any address */
 		const anchor_t *n = piece_anchor(s, pm_find(&s->map, addr));
+		emitted_t *e = emit_range(s, r, n ? xa_relative(n, addr) : xa_number(addr), 0);
 
-		e = emit(s, range_trace_op[kind]);
-		e->addr = n ? xa_relative(n, addr) : xa_number(addr);
-		e->prot = prot;
-		e->advice = advice;
 		e->result = RES_ZERO;
 		return;
 	}
-	segments_of(s, addr, end, &sg);
+	segments_of(s, start, end, &sg);
 	if (sg.named == 0) {
 		emit_comment(s, c, unnamed_reason(sg.unnamed_tag));
 	} else {
@@ -339,27 +541,112 @@ do_range(space_t *s, const strace_call_t *c, range_op_t kind, unsigned prot,
 				snprintf(why_buf, sizeof(why_buf),
 				         "as %zu operations: its range lies in %zu places in the model",
 				         sg.named, sg.named);
-			emit_comment(s, c, why_buf);
+			emit_call_note(s, c, why_buf);
 		}
 		for (size_t i = 0; i < sg.n; i++) {
 			const segment_t *g = &sg.seg[i];
+			uint64_t from = g->start == start ? addr : g->start;
+			emitted_t *e;
 
 			if (!g->anchor)
 				continue;
-			e = emit(s, range_trace_op[kind]);
-			e->addr = xa_relative(g->anchor, g->start);
 			/* the call's own length on the part that ends the range: Linux rounds it */
-			e->len = g->end == end ? addr + len - g->start : g->end - g->start;
-			e->prot = prot;
-			e->advice = advice;
+			e = emit_range(s, r, xa_relative(g->anchor, from),
+			               g->end == end ? addr + len - from : g->end - from);
 			e->result = RES_ZERO;
 		}
 	}
 	free(sg.seg);
-	if (kind == RANGE_MUNMAP)
-		pm_unmap(&s->map, addr, end);
-	else if (kind == RANGE_MPROTECT)
-		pm_protect(&s->map, addr, end, prot);
+	if (r->kind == RANGE_MUNMAP)
+		pm_unmap(&s->map, start, end);
+	else if (r->kind == RANGE_MPROTECT)
+		pm_protect(&s->map, start, end, r->prot);
+	else if (locks)
+		pm_lock(&s->map, start, end, lock_of(r));
+}
+
+/* msync(ADDR, LEN, FLAGS) */
+static void
+do_msync(space_t *s, const strace_call_t *c)
+{
+	range_args_t r = { .kind = RANGE_MSYNC };
+	uint64_t flags = 0;
+	char unknown[64];
+
+	if (c->nargs != 3 || arg_flags(c, 2, ms_syms, 0, &flags, unknown, sizeof(unknown)) ||
+	    flags > UINT32_MAX) {
+		emit_kept(s, c, "flags that cannot be read", KEPT_UNREADABLE);
+		return;
+	}
+	r.flags = (uint32_t)flags;
+	do_range(s, c, &r);
+}
+
+/* mlock(ADDR, LEN), mlock2(ADDR, LEN, FLAGS), munlock(ADDR, LEN) */
+static void
+do_mlock(space_t *s, const strace_call_t *c, range_op_t kind)
+{
+	range_args_t r = { .kind = kind };
+	uint64_t flags = 0;
+	char unknown[64];
+
+	if (strcmp(c->name, "mlock2") == 0 &&
+	    (c->nargs != 3 || arg_flags(c, 2, mlock_syms, 0, &flags, unknown, sizeof(unknown)) ||
+	     flags > UINT32_MAX)) {
+		emit_kept(s, c, "flags that cannot be read", KEPT_UNREADABLE);
+		return;
+	}
+	r.flags = (uint32_t)flags;
+	do_range(s, c, &r);
+}
+
+/*
+ * mlockall(FLAGS), munlockall(): on the whole address space, so on every
+ * mapping of the trace too. Linux answers 0 but for bad flags (EINVAL),
+ * a lock limit or no permission (not modelled).
+ */
+static void
+do_mlockall(space_t *s, const strace_call_t *c)
+{
+	int all = strcmp(c->name, "mlockall") == 0;
+	uint64_t flags = 0;
+	char unknown[64];
+	const char *why;
+	emitted_t *e;
+
+	if (all && (c->nargs != 1 || arg_flags(c, 0, mcl_syms, 0, &flags, unknown, sizeof(unknown)) ||
+	            flags > UINT32_MAX)) {
+		emit_kept(s, c, "flags that cannot be read", KEPT_UNREADABLE);
+		return;
+	}
+	if (c->result == SR_UNKNOWN) {
+		emit_comment(s, c, "no result: the process ended during the call");
+		return;
+	}
+	if (c->result == SR_ERROR && (!failure_expressible(c, &why) ||
+	                              (strcmp(c->errno_name, "EINVAL") != 0 &&
+	                               (why = "the lock limit (RLIMIT_MEMLOCK) refused it, which the "
+	                                      "trace does not model")))) {
+		emit_comment(s, c, why);
+		return;
+	}
+	e = emit(s, all ? RME_TRACE_OP_MLOCKALL : RME_TRACE_OP_MUNLOCKALL);
+	e->call_flags = (uint32_t)flags;
+	if (c->result == SR_ERROR) {
+		set_errno_result(e, c);
+		return;
+	}
+	e->result = RES_ZERO;
+	if (!all) {
+		s->def_lock = 0;
+		pm_lock(&s->map, 0, UINT64_MAX, 0);
+		return;
+	}
+	s->def_lock = (flags & RME_MCL_FUTURE)
+	              ? PM_LOCKED | ((flags & RME_MCL_ONFAULT) ? PM_LOCKONFAULT : 0) : 0;
+	if (flags & RME_MCL_CURRENT)
+		pm_lock(&s->map, 0, UINT64_MAX,
+		        PM_LOCKED | ((flags & RME_MCL_ONFAULT) ? PM_LOCKONFAULT : 0));
 }
 
 static void
@@ -372,34 +659,43 @@ do_mprotect(space_t *s, const strace_call_t *c, int with_pkey)
 
 	if (with_pkey && (c->nargs != 4 || strace_value(c->arg[3], &pkey) != 0 || pkey != -1)) {
 		/* pkey -1 is plain mprotect */
-		emit_comment(s, c, "a protection key has no form in a trace");
+		emit_kept(s, c, "a protection key has no form in a trace",
+		          c->result == SR_VALUE ? KEPT_DROPPED : KEPT_NOTE);
 		return;
 	}
+	range_args_t r = { .kind = RANGE_MPROTECT };
+
 	if (arg_flags(c, 2, prot_syms, 0, &prot, unknown, sizeof(unknown))) {
-		emit_comment(s, c, "protection bits that cannot be read");
+		emit_kept(s, c, "protection bits that cannot be read", KEPT_UNREADABLE);
 		return;
 	}
 	rights = trace_rights(prot);
 	if (rights < 0) {
-		emit_comment(s, c, "protection bits the trace cannot express");
+		emit_kept(s, c, "protection bits the trace cannot express",
+		          c->result == SR_VALUE ? KEPT_DROPPED : KEPT_NOTE);
 		return;
 	}
-	do_range(s, c, RANGE_MPROTECT, (unsigned)rights, RME_TRACE_ADVICE_NORMAL);
+	r.prot = (unsigned)rights;
+	do_range(s, c, &r);
 }
 
 static void
 do_madvise(space_t *s, const strace_call_t *c)
 {
+	range_args_t r = { .kind = RANGE_MADVISE };
 	uint64_t adv;
-	rme_trace_advice_t advice;
 	strace_span_t unknown;
 
-	if (c->nargs != 3 || strace_flags(c->arg[2], madv_syms, 0, &adv, &unknown) != 0 || unknown.len ||
-	    trace_advice(adv, &advice) != 0) {
-		emit_comment(s, c, "advice that has no form in a trace");
+	if (c->nargs != 3 || strace_flags(c->arg[2], madv_syms, 0, &adv, &unknown) != 0 || unknown.len) {
+		emit_kept(s, c, "advice that cannot be read", KEPT_UNREADABLE);
 		return;
 	}
-	do_range(s, c, RANGE_MADVISE, 0, advice);
+	if (trace_advice(adv, &r.advice) != 0) {
+		emit_kept(s, c, "advice that has no form in a trace",
+		          c->result == SR_VALUE && advice_changes_memory(adv) ? KEPT_DROPPED : KEPT_NOTE);
+		return;
+	}
+	do_range(s, c, &r);
 }
 
 /* mremap's arguments as strace printed them. */
@@ -407,6 +703,7 @@ typedef struct mremap_args {
 	uint64_t addr, old_len, new_len, flags, new_addr;
 	uint64_t old_end;           /* of the old range, page-rounded */
 	int fixed;                  /* MREMAP_FIXED: to new_addr */
+	int fixed_unknown;          /* MREMAP_FIXED without MREMAP_MAYMOVE: strace prints no new_addr */
 } mremap_args_t;
 
 /*
@@ -416,7 +713,8 @@ typedef struct mremap_args {
 static void
 follow_dontunmap(space_t *s, const strace_call_t *c, const mremap_args_t *a)
 {
-	emit_comment(s, c, "MREMAP_DONTUNMAP has no form in a trace");
+	emit_kept(s, c, "MREMAP_DONTUNMAP has no form in a trace",
+	          c->result == SR_VALUE ? KEPT_DROPPED : KEPT_NOTE);
 	if (c->result == SR_VALUE) {
 		uint64_t new_end = end_of(c->value, a->new_len);
 		pagemap_t moved;
@@ -440,7 +738,8 @@ mremap_failed(space_t *s, const strace_call_t *c, const mremap_args_t *a, const 
               const anchor_t *n)
 {
 	int bad_args = strcmp(c->errno_name, "EINVAL") == 0;
-	const anchor_t *target = a->fixed ? piece_anchor(s, pm_find(&s->map, a->new_addr)) : NULL;
+	const anchor_t *target = a->fixed && !a->fixed_unknown
+	                         ? piece_anchor(s, pm_find(&s->map, a->new_addr)) : NULL;
 	const char *why;
 	emitted_t *e;
 
@@ -452,6 +751,11 @@ mremap_failed(space_t *s, const strace_call_t *c, const mremap_args_t *a, const 
 		emit_comment(s, c, unnamed_reason(p ? p->attr.tag : 0));
 		return;
 	}
+	if (a->fixed_unknown && !bad_args) {
+		/* Linux refuses MREMAP_FIXED without MREMAP_MAYMOVE before anything else can fail */
+		emit_comment(s, c, "a failure other than EINVAL without the new address");
+		return;
+	}
 	e = emit(s, RME_TRACE_OP_MREMAP);
 	e->addr = n ? xa_relative(n, a->addr) : xa_number(a->addr);
 	e->len = a->old_len;
@@ -459,6 +763,7 @@ mremap_failed(space_t *s, const strace_call_t *c, const mremap_args_t *a, const 
 	e->maymove = (a->flags & RME_MREMAP_MAYMOVE) != 0;
 	if (a->fixed) {
 		e->has_fixed = 1;
+		e->fixed_unknown = a->fixed_unknown;
 		e->fixed = target ? xa_relative(target, a->new_addr) : xa_number(a->new_addr);
 	}
 	set_errno_result(e, c);
@@ -527,13 +832,24 @@ do_mremap(space_t *s, const strace_call_t *c)
 	int one_place;
 
 	if (arg_u64(c, 0, &a.addr) || arg_u64(c, 1, &a.old_len) || arg_u64(c, 2, &a.new_len) ||
-	    arg_flags(c, 3, mremap_syms, 0, &a.flags, unknown, sizeof(unknown)) ||
-	    ((a.flags & RME_MREMAP_FIXED) && arg_u64(c, 4, &a.new_addr))) {
-		emit_comment(s, c, "arguments that cannot be read");
+	    arg_flags(c, 3, mremap_syms, 0, &a.flags, unknown, sizeof(unknown))) {
+		emit_kept(s, c, "arguments that cannot be read", KEPT_UNREADABLE);
+		return;
+	}
+	/* strace prints the new address only with both MREMAP_MAYMOVE and MREMAP_FIXED */
+	a.fixed_unknown = (a.flags & RME_MREMAP_FIXED) && !(a.flags & RME_MREMAP_MAYMOVE) &&
+	                  c->nargs == 4;
+	if ((a.flags & RME_MREMAP_FIXED) && !a.fixed_unknown && arg_u64(c, 4, &a.new_addr)) {
+		emit_kept(s, c, "arguments that cannot be read", KEPT_UNREADABLE);
 		return;
 	}
 	if (c->result == SR_UNKNOWN) {
 		emit_comment(s, c, "no result: the process ended during the call");
+		return;
+	}
+	if (a.fixed_unknown && c->result == SR_VALUE) {
+		emit_kept(s, c, "MREMAP_FIXED without MREMAP_MAYMOVE succeeded, which Linux never lets it",
+		          KEPT_UNREADABLE);
 		return;
 	}
 	a.fixed = (a.flags & RME_MREMAP_FIXED) != 0;
@@ -556,8 +872,10 @@ do_mremap(space_t *s, const strace_call_t *c)
 		/* follow Linux all the same, so that later calls find the memory where it went */
 		uint64_t new_end = end_of(c->value, a.new_len);
 
-		emit_comment(s, c, !n ? unnamed_reason(p ? p->attr.tag : 0)
-		                   : "its range lies in several places in the model");
+		if (!n)
+			emit_comment(s, c, unnamed_reason(p ? p->attr.tag : 0));
+		else
+			emit_kept(s, c, "its range lies in several places in the model", KEPT_DROPPED);
 		pm_remap(&s->map, a.addr, a.old_end, c->value, new_end);
 		pm_retag(&s->map, c->value, new_end, TAG_UNEXPRESSED);
 		return;
@@ -582,16 +900,39 @@ do_brk(space_t *s, const strace_call_t *c)
 
 /* The memory calls strace's %memory class has (and a few newer ones) that the format lacks. */
 static const char *const memory_calls_without_form[] = {
-	"shmat", "shmdt", "mlock", "mlock2", "munlock", "mlockall", "munlockall", "mincore",
+	"shmat", "shmdt", "mincore",
 	"mbind", "get_mempolicy", "set_mempolicy", "set_mempolicy_home_node", "migrate_pages",
 	"move_pages", "remap_file_pages", "io_setup", "io_destroy", "process_madvise",
 	"process_mrelease", "map_shadow_stack", "mseal", "memfd_secret", "pkey_alloc", "pkey_free",
 };
 
+/*
+ * Of those, the ones that change this process's mappings, or what later
+ * calls on them give: their success is lost to the trace (--strict fails).
+ * The others query (mincore, get_mempolicy), place pages on NUMA nodes, act
+ * on other processes or make descriptors and keys.
+ */
+static const char *const memory_calls_that_map[] = {
+	"shmat", "shmdt", "remap_file_pages", "io_setup", "io_destroy", "map_shadow_stack", "mseal",
+};
+
 /* The calls the trace has an operation for; the others of the class have none. */
 static const char *const memory_calls_with_form[] = {
 	"mmap", "mmap2", "munmap", "mprotect", "pkey_mprotect", "madvise", "msync", "mremap", "brk",
+	"mlock", "mlock2", "munlock", "mlockall", "munlockall",
 };
+
+/* A call of the class without an operation: a comment, lost to the trace if it changed mappings. */
+static void
+do_without_form(space_t *s, const strace_call_t *c)
+{
+	kept_t kind = KEPT_NOTE;
+
+	for (size_t i = 0; i < sizeof(memory_calls_that_map) / sizeof(*memory_calls_that_map); i++)
+		if (strcmp(c->name, memory_calls_that_map[i]) == 0 && c->result == SR_VALUE)
+			kind = KEPT_DROPPED;
+	emit_kept(s, c, NULL, kind);
+}
 
 int
 is_memory_call(const char *name)
@@ -614,19 +955,25 @@ memory_call(space_t *s, const strace_call_t *c)
 	if (strcmp(name, "mmap") == 0 || strcmp(name, "mmap2") == 0)
 		do_mmap(s, c, strcmp(name, "mmap2") == 0);
 	else if (strcmp(name, "munmap") == 0)
-		do_range(s, c, RANGE_MUNMAP, 0, RME_TRACE_ADVICE_NORMAL);
+		do_range(s, c, &(range_args_t){ .kind = RANGE_MUNMAP });
 	else if (strcmp(name, "mprotect") == 0 || strcmp(name, "pkey_mprotect") == 0)
 		do_mprotect(s, c, strcmp(name, "pkey_mprotect") == 0);
 	else if (strcmp(name, "madvise") == 0)
 		do_madvise(s, c);
 	else if (strcmp(name, "msync") == 0)
-		do_range(s, c, RANGE_MSYNC, 0, RME_TRACE_ADVICE_NORMAL);  /* MS_* flags have no form */
+		do_msync(s, c);
+	else if (strcmp(name, "mlock") == 0 || strcmp(name, "mlock2") == 0)
+		do_mlock(s, c, RANGE_MLOCK);
+	else if (strcmp(name, "munlock") == 0)
+		do_mlock(s, c, RANGE_MUNLOCK);
+	else if (strcmp(name, "mlockall") == 0 || strcmp(name, "munlockall") == 0)
+		do_mlockall(s, c);
 	else if (strcmp(name, "mremap") == 0)
 		do_mremap(s, c);
 	else if (strcmp(name, "brk") == 0)
 		do_brk(s, c);
 	else if (is_memory_call(name))
-		emit_comment(s, c, NULL);   /* brk, shmat, mlock...: no operation of the format */
+		do_without_form(s, c);      /* shmat, mincore...: no operation of the format */
 	else
 		return 0;
 	s->memory_calls++;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rmemu/mmap.h>
 #include <rmemu/trace.h>
 
 #include "strace_importer.h"
@@ -97,9 +98,33 @@ call_text(const strace_call_t *c)
 	return b.p;
 }
 
-/* Keep a call as a comment line; why (may be NULL) says why it is no operation. */
+/* Count a call kept as a comment under its kind, for the summary. */
 void
-emit_comment(space_t *s, const strace_call_t *c, const char *why)
+count_kept(importer_t *imp, const char *name, const char *why, kept_t kind)
+{
+	kept_kind_t *k;
+
+	if (!why)
+		why = "no form in a trace";
+	for (size_t i = 0; i < imp->nkept; i++) {
+		k = &imp->kept[i];
+		if (k->kind == kind && strcmp(k->name, name) == 0 && strcmp(k->why, why) == 0) {
+			k->count++;
+			return;
+		}
+	}
+	XGROW(imp->kept, imp->kept_cap, imp->nkept + 1);
+	k = &imp->kept[imp->nkept++];
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	k->why = xstrndup(why, strlen(why));
+	k->kind = kind;
+	k->count = 1;
+	k->first_line = imp->line;
+}
+
+/* The call as a comment line, with why; returns its text for messages. */
+static char *
+comment_line(space_t *s, const strace_call_t *c, const char *why)
 {
 	emitted_t *e = emit(s, -1);
 	sbuf_t b = { 0 };
@@ -108,9 +133,63 @@ emit_comment(space_t *s, const strace_call_t *c, const char *why)
 	sb_puts(&b, text);
 	if (why)
 		sb_printf(&b, " -- %s", why);
-	free(text);
 	e->comment = b.p;
 	s->comments++;
+	return text;
+}
+
+void
+emit_call_note(space_t *s, const strace_call_t *c, const char *why)
+{
+	free(comment_line(s, c, why));
+}
+
+void
+emit_kept(space_t *s, const strace_call_t *c, const char *why, kept_t kind)
+{
+	importer_t *imp = s->imp;
+	char *text = comment_line(s, c, why);
+
+	count_kept(imp, c->name, why, kind);
+	if (kind == KEPT_UNREADABLE || (kind == KEPT_DROPPED && imp->opt->strict))
+		fprintf(stderr, "%s:%zu: %s (%s): \"%.*s%s\"\n", imp->log_name, imp->line,
+		        kind == KEPT_UNREADABLE ? "cannot read this call" : "the trace cannot carry this call",
+		        why ? why : "no form in a trace", (int)(strlen(text) > 60 ? 60 : strlen(text)), text,
+		        strlen(text) > 60 ? "..." : "");
+	if (kind != KEPT_NOTE && imp->opt->strict)
+		imp->strict_stop = 1;
+	free(text);
+}
+
+/* Keep a call as a comment line; why (may be NULL) says why it is no operation. */
+void
+emit_comment(space_t *s, const strace_call_t *c, const char *why)
+{
+	emit_kept(s, c, why, KEPT_NOTE);
+}
+
+void
+report_kept(const importer_t *imp)
+{
+	static const char *const kind_notes[] = {
+		[KEPT_NOTE] = "",
+		[KEPT_DROPPED] = " [what it did is lost: --strict fails]",
+		[KEPT_UNREADABLE] = " [could not be read: --strict fails]",
+	};
+	size_t total = 0;
+
+	for (size_t i = 0; i < imp->nkept; i++)
+		total += imp->kept[i].count;
+	if (!total)
+		return;
+	fprintf(stderr, "%s: %zu memory call%s kept only as comments:\n", imp->log_name, total,
+	        total == 1 ? "" : "s");
+	for (size_t i = 0; i < imp->nkept; i++) {
+		const kept_kind_t *k = &imp->kept[i];
+
+		fprintf(stderr, "  %zu %s (first at line %zu): %s%s\n", k->count, k->name, k->first_line,
+		        k->why, kind_notes[k->kind]);
+	}
 }
 
 void
@@ -259,13 +338,19 @@ print_rights(sbuf_t *b, unsigned r)
 	sb_puts(b, t);
 }
 
+/* The FLAGS word of an operation, as the trace's printer writes it. */
+static void
+print_flags(sbuf_t *b, int op, unsigned flags, uint32_t other)
+{
+	char text[160];
+
+	rme_trace_flags_format((rme_trace_op_kind_t)op, flags, other, text, sizeof(text));
+	sb_puts(b, text);
+}
+
 static void
 print_op(sbuf_t *b, const space_t *s, const emitted_t *e)
 {
-	static const char *const flag_names[] = {
-		"private", "shared", "anon", "fixed", "noreplace", "noreserve", "populate", "stack",
-		"growsdown",
-	};
 	static const char *const advice_names[] = { "normal", "dontneed", "free", "willneed" };
 
 	if (e->op < 0) {
@@ -274,24 +359,20 @@ print_op(sbuf_t *b, const space_t *s, const emitted_t *e)
 	}
 	if (e->bind)
 		sb_printf(b, "m%u = ", e->bind);
-	sb_printf(b, "%s ", rme_trace_op_name((rme_trace_op_kind_t)e->op));
-	print_xaddr(b, s, &e->addr);
+	sb_printf(b, "%s", rme_trace_op_name((rme_trace_op_kind_t)e->op));
+	if (e->op != RME_TRACE_OP_MLOCKALL && e->op != RME_TRACE_OP_MUNLOCKALL) {
+		sb_puts(b, " ");
+		print_xaddr(b, s, &e->addr);
+	}
 	switch (e->op) {
-	case RME_TRACE_OP_MMAP: {
-		int first = 1;
-
+	case RME_TRACE_OP_MMAP:
 		sb_printf(b, " 0x%" PRIx64 " ", e->len);
 		print_rights(b, e->prot);
 		sb_puts(b, " ");
-		for (size_t i = 0; i < sizeof(flag_names) / sizeof(*flag_names); i++)
-			if (e->flags & (1u << i)) {
-				sb_printf(b, "%s%s", first ? "" : "|", flag_names[i]);
-				first = 0;
-			}
+		print_flags(b, e->op, e->flags, e->other);
 		if (e->fd >= 0)
 			sb_printf(b, " fd=%d off=0x%" PRIx64, e->fd, e->off);
 		break;
-	}
 	case RME_TRACE_OP_MPROTECT:
 		sb_printf(b, " 0x%" PRIx64 " ", e->len);
 		print_rights(b, e->prot);
@@ -303,12 +384,28 @@ print_op(sbuf_t *b, const space_t *s, const emitted_t *e)
 		sb_printf(b, " 0x%" PRIx64 " 0x%" PRIx64, e->len, e->new_len);
 		if (e->maymove)
 			sb_puts(b, " maymove");
-		if (e->has_fixed) {
+		if (e->has_fixed && e->fixed_unknown) {
+			sb_puts(b, " fixed");
+		} else if (e->has_fixed) {
 			sb_puts(b, " fixed=");
 			print_xaddr(b, s, &e->fixed);
 		}
 		break;
-	default:        /* munmap, msync */
+	case RME_TRACE_OP_MSYNC:
+	case RME_TRACE_OP_MLOCK:
+		sb_printf(b, " 0x%" PRIx64, e->len);
+		if (e->call_flags) {
+			sb_puts(b, " ");
+			print_flags(b, e->op, e->call_flags, 0);
+		}
+		break;
+	case RME_TRACE_OP_MLOCKALL:
+		sb_puts(b, " ");
+		print_flags(b, e->op, e->call_flags, 0);
+		break;
+	case RME_TRACE_OP_MUNLOCKALL:
+		break;
+	default:        /* munmap, munlock */
 		sb_printf(b, " 0x%" PRIx64, e->len);
 		break;
 	}
@@ -324,11 +421,44 @@ print_op(sbuf_t *b, const space_t *s, const emitted_t *e)
 	sb_puts(b, "\n");
 }
 
+/*
+ * The map-count-max a trace needs, with a comment for its head saying
+ * where it comes from; 0 if the layer's default (Linux's, 65530) does.
+ * The limit is the largest value the failures that only it explains allow
+ * (strace_calls.c); with none, a trace whose mappings formed more VMAs
+ * than the default gets vm.max_map_count, where that is known, else what
+ * it needed.
+ */
+static uint64_t
+map_count_max(const space_t *s, const importer_t *imp, sbuf_t *b)
+{
+	uint64_t sys = imp->opt->system_map_count_max;
+
+	if (sys)
+		sb_printf(b, "# vm.max_map_count was %" PRIu64 " where it was recorded.\n", sys);
+	if (s->map_count_max) {
+		sb_printf(b, "# map-count-max: the largest limit that %u failure%s from line %zu on allow, "
+		          "which only the map-count limit explains (the remarks say which): the process "
+		          "could have %" PRIu64 " mappings besides those it held outside the recorded "
+		          "calls.\n", s->map_count_events, s->map_count_events == 1 ? "" : "s",
+		          s->map_count_line, s->map_count_max);
+		return s->map_count_max;
+	}
+	if (s->peak_count >= RME_MMAP_MAP_COUNT_DEFAULT) {
+		uint64_t m = sys > s->peak_count ? sys : s->peak_count;
+
+		sb_printf(b, "# map-count-max: its mappings formed %zu VMAs, more than the default allows; "
+		          "%s.\n", s->peak_count, sys > s->peak_count ? "vm.max_map_count" : "as many");
+		return m;
+	}
+	return 0;
+}
+
 /* The whole trace of a space. */
 static void
 print_trace(sbuf_t *b, space_t *s, const importer_t *imp)
 {
-	uint64_t block = lay_out_block(s), area, ram, caps;
+	uint64_t block = lay_out_block(s), area, ram, caps, map_count;
 	char label[32];
 
 	/*
@@ -361,6 +491,7 @@ print_trace(sbuf_t *b, space_t *s, const importer_t *imp)
 	if (s->brk_peak)
 		sb_printf(b, "# The program break (brk, which has no form here) grew by 0x%" PRIx64 " bytes at most.\n",
 		          s->brk_peak);
+	map_count = map_count_max(s, imp, b);
 
 	/* a quota that never limits: the area all backed by RAM, with room for metadata, a cap per page */
 	ram = area + area / 8 + ((uint64_t)16 << 20);
@@ -382,6 +513,8 @@ print_trace(sbuf_t *b, space_t *s, const importer_t *imp)
 	sb_printf(b, "mmap-area 0x%" PRIx64 " ", AREA_BASE);
 	sb_size(b, area);
 	sb_puts(b, "\n");
+	if (map_count)
+		sb_printf(b, "map-count-max %" PRIu64 "\n", map_count);
 	for (size_t i = 0; i < s->nout; i++)
 		print_op(b, s, &s->out[i]);
 }
@@ -413,11 +546,18 @@ write_traces(importer_t *imp, const char *prefix)
 		sb_puts(&path, ".trace");
 		print_trace(&text, s, imp);
 
-		/* what is written must parse: a trace that does not is this importer's bug */
+		/*
+		 * What is written must parse: a trace that does not is this
+		 * importer's bug, and is not written, so that no replay ever
+		 * meets it.
+		 */
 		if (rme_trace_parse(path.p, text.p, text.len, NULL, &parsed, &err) != RME_OK) {
-			fprintf(stderr, "rmemu: internal error: the trace written to %s does not parse: %s\n",
-			        path.p, err.msg);
+			fprintf(stderr, "rmemu: internal error: the trace for %s does not parse, so it is not "
+			        "written: %s\n", path.p, err.msg);
 			status = -1;
+			free(text.p);
+			free(path.p);
+			continue;
 		}
 		rme_trace_free(parsed);
 		f = fopen(path.p, "w");

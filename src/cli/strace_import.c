@@ -35,6 +35,7 @@ abandon_pending(task_t *t)
 		e->comment = b.p;
 		t->space->comments++;
 		t->space->memory_calls++;
+		count_kept(t->space->imp, name, "no result: the process ended during the call", KEPT_NOTE);
 	}
 	free(t->pending);
 	t->pending = NULL;
@@ -144,7 +145,7 @@ on_line(importer_t *imp, const char *line, size_t len)
 		}
 		break;
 	}
-	return imp->opt->strict && imp->bad_lines > before ? -1 : 0;
+	return imp->opt->strict && (imp->bad_lines > before || imp->strict_stop) ? -1 : 0;
 }
 
 int
@@ -208,10 +209,14 @@ strace_import(const char *log_name, const char *text, size_t len, const char *pr
 			fprintf(stderr, "%s: no memory calls in the log; no traces written\n", log_name);
 			status = EXIT_USAGE;
 		}
+		report_kept(&imp);
 		if (imp.bad_lines)
 			fprintf(stderr, "%s: %zu line%s could not be read\n", log_name, imp.bad_lines,
 			        imp.bad_lines == 1 ? "" : "s");
 	}
+	for (size_t i = 0; i < imp.nkept; i++)
+		free(imp.kept[i].why);
+	free(imp.kept);
 	for (size_t i = 0; i < imp.ntasks; i++)
 		free(imp.task[i].pending);
 	free(imp.task);

@@ -14,6 +14,7 @@ typedef struct import_options {
 	int has_ram_quota, has_cap_quota; /* --quota: the quota to write instead of one that never limits */
 	uint64_t ram_quota, cap_quota;
 	const char *note;           /* a comment for the head of every trace (the command line), or NULL */
+	uint64_t system_map_count_max; /* vm.max_map_count where the log was made; 0 if not known */
 } import_options_t;
 
 /*

@@ -80,10 +80,13 @@ typedef struct emitted {
 	xaddr_t addr;
 	uint64_t len, new_len;      /* new_len: mremap */
 	unsigned prot, flags;       /* RME_TRACE_RIGHT_*, RME_TRACE_MAP_* */
+	uint32_t other;             /* mmap: Linux's MAP_* bits without a name */
+	uint32_t call_flags;        /* msync's MS_*, mlock's MLOCK_*, mlockall's MCL_* */
 	int fd;                     /* -1: anonymous */
 	uint64_t off;
 	rme_trace_advice_t advice;
 	int maymove, has_fixed;
+	int fixed_unknown;          /* mremap: MREMAP_FIXED without the address strace left out */
 	xaddr_t fixed;
 	result_kind_t result;
 	xaddr_t result_addr;
@@ -100,8 +103,30 @@ typedef struct cluster {
 	uint64_t start, end, area_off;
 } cluster_t;
 
+struct importer;
+
+/*
+ * What a memory call that becomes no operation is, for what the import
+ * says about it on standard error (a summary by kind, and each call that
+ * cannot be read at once) and for --strict.
+ */
+typedef enum {
+	KEPT_NOTE,          /* a comment by design: nothing the trace follows is lost */
+	KEPT_DROPPED,       /* what it did to the mappings is lost: --strict fails */
+	KEPT_UNREADABLE     /* it could not be read: said at once; --strict fails */
+} kept_t;
+
+/* The calls of one kind kept as comments: the summary's lines. */
+typedef struct kept_kind {
+	char name[STRACE_NAME_MAX + 1];
+	char *why;
+	kept_t kind;
+	size_t count, first_line;
+} kept_kind_t;
+
 /* One address space: one process between its start (or an execve) and its end. */
 typedef struct space {
+	struct importer *imp;       /* for what the calls report */
 	long pid;                   /* the process, -1 if strace printed no pids */
 	size_t first_line, last_line;
 	pagemap_t map;              /* its mappings, in Linux addresses */
@@ -118,6 +143,17 @@ typedef struct space {
 	int has_brk;
 	uint64_t brk_start, brk_peak;
 	size_t memory_calls, operations, comments;
+	unsigned def_lock;          /* PM_LOCK_MASK bits new mappings get (mlockall MCL_FUTURE) */
+	/*
+	 * The map-count limit (vm.max_map_count less what the process held
+	 * outside the trace's mappings), as the failures that only it explains
+	 * bound it: map_count_max is the largest value they allow, 0 while
+	 * none was seen; peak_count the most VMAs the trace's mappings formed.
+	 */
+	uint64_t map_count_max;
+	size_t map_count_line;      /* the first failure that bounded it */
+	unsigned map_count_events;
+	size_t peak_count;
 	const struct space *forked_from; /* the parent's space, for a process that fork made */
 	sbuf_t head;                /* comment lines for the head of the trace */
 } space_t;
@@ -142,6 +178,9 @@ typedef struct importer {
 	long first_pid;             /* the pid of the first process once known, for lines without one */
 	int saw_clone;              /* the log has process calls: threads can be told from processes */
 	int guessed_processes;      /* a pid appeared that no clone line explained */
+	kept_kind_t *kept;          /* the kinds of calls kept as comments, for the summary */
+	size_t nkept, kept_cap;
+	int strict_stop;            /* --strict: a call was dropped or could not be read */
 } importer_t;
 
 /*
@@ -176,6 +215,14 @@ emitted_t *emit(space_t *s, int op);
 char *call_text(const strace_call_t *c);
 /* Keep a call as a comment line; why (may be NULL) says why it is no operation. */
 void emit_comment(space_t *s, const strace_call_t *c, const char *why);
+/* The call as a comment before the operations it became (not counted as kept). */
+void emit_call_note(space_t *s, const strace_call_t *c, const char *why);
+/* The same, for a call whose effect the trace loses or that cannot be read (kept_t). */
+void emit_kept(space_t *s, const strace_call_t *c, const char *why, kept_t kind);
+/* Count a call kept as a comment (why NULL: no form in a trace) for the summary. */
+void count_kept(importer_t *imp, const char *name, const char *why, kept_t kind);
+/* Say what was kept as comments, by kind, on standard error. */
+void report_kept(const importer_t *imp);
 void set_errno_result(emitted_t *e, const strace_call_t *c);
 xaddr_t xa_number(uint64_t v);
 xaddr_t xa_block(uint64_t linux_addr);
@@ -210,14 +257,18 @@ void process_call(importer_t *imp, task_t *t, const strace_call_t *c);
 
 /* ---- strace_flags.c: Linux's flags as the trace's --------------------------- */
 
-extern const strace_sym_t prot_syms[], map_syms[], mremap_syms[], madv_syms[];
-unsigned trace_map_flags(uint64_t f, sbuf_t *dropped);
+extern const strace_sym_t prot_syms[], map_syms[], mremap_syms[], madv_syms[], ms_syms[],
+	mlock_syms[], mcl_syms[];
+unsigned trace_map_flags(uint64_t f, uint32_t *other, sbuf_t *dropped);
 int trace_rights(uint64_t prot);
 int trace_advice(uint64_t linux_advice, rme_trace_advice_t *out);
+int advice_changes_memory(uint64_t linux_advice);
 int failure_expressible(const strace_call_t *c, const char **why);
 
 /* ---- strace_calls.c: memory calls as trace operations ----------------------- */
 
+/* The VMAs the trace's own mappings form: what the model counts against map-count-max. */
+size_t named_vmas(const space_t *s);
 int is_memory_call(const char *name);
 /* Handle a memory call; returns 0 if the call is none. */
 int memory_call(space_t *s, const strace_call_t *c);

@@ -516,19 +516,27 @@ strace_value(strace_span_t v, int64_t *out)
 int
 strace_fd(strace_span_t v, int *fd, strace_span_t *path)
 {
+	static const char deleted[] = "(deleted)";
+	const size_t deleted_len = sizeof(deleted) - 1;
 	const char *lt = memchr(v.p, '<', v.len);
-	strace_span_t num = v;
+	strace_span_t num = v, tail = v;
 	int64_t n;
 
 	if (path) {
 		path->p = NULL;
 		path->len = 0;
 	}
-	if (lt && v.len && v.p[v.len - 1] == '>') {
+	/* -y: "3</path>", and "4</memfd:java_heap>(deleted)" for a file that is gone */
+	if (lt) {
+		if (tail.len > deleted_len &&
+		    memcmp(tail.p + tail.len - deleted_len, deleted, deleted_len) == 0)
+			tail.len -= deleted_len;
+		if (tail.p + tail.len <= lt + 1 || tail.p[tail.len - 1] != '>')
+			return -1;
 		num.len = (size_t)(lt - v.p);
 		if (path) {
 			path->p = lt + 1;
-			path->len = v.len - num.len - 2;
+			path->len = (size_t)(tail.p + tail.len - 1 - path->p);
 		}
 	}
 	if (strace_value(num, &n) != 0 || n < -1 || n > 2147483647)

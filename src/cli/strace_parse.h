@@ -105,7 +105,11 @@ int strace_call_parse(const char *text, size_t len, strace_call_t *out, const ch
 int strace_value(strace_span_t v, int64_t *out);
 int strace_uvalue(strace_span_t v, uint64_t *out);
 
-/* A file descriptor: "3", "-1", or "3</path>" (-y); *path (may be NULL) gets the path. */
+/*
+ * A file descriptor: "3", "-1", "3</path>" (-y), or "4</path>(deleted)" for
+ * a file that was removed (a memfd's too); *path (may be NULL) gets the
+ * path without the brackets.
+ */
 int strace_fd(strace_span_t v, int *fd, strace_span_t *path);
 
 /* One name of a flags table and its value. Tables end with a NULL name. */

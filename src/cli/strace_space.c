@@ -18,6 +18,7 @@ space_new(importer_t *imp, long pid)
 {
 	space_t *s = xcalloc(1, sizeof(*s));
 
+	s->imp = imp;
 	s->pid = pid;
 	s->first_line = imp->line;
 	pm_init(&s->map);

@@ -711,6 +711,33 @@ rme_trace_result_format(const rme_trace_t *t, rme_trace_op_kind_t op,
 	return s.total;
 }
 
+size_t
+rme_trace_flags_format(rme_trace_op_kind_t op, unsigned flags, uint32_t other, char *buf,
+                       size_t size)
+{
+	trace_sink_t s;
+
+	rme__sink_init_buffer(&s, buf, size);
+	switch (op) {
+	case RME_TRACE_OP_MMAP:
+		print_map_flags(&s, flags, other);
+		break;
+	case RME_TRACE_OP_MSYNC:
+		print_bit_flags(&s, &rme__trace_msync_flags, flags);
+		break;
+	case RME_TRACE_OP_MLOCK:
+		print_bit_flags(&s, &rme__trace_mlock_flags, flags);
+		break;
+	case RME_TRACE_OP_MLOCKALL:
+		print_bit_flags(&s, &rme__trace_mlockall_flags, flags);
+		break;
+	default:
+		break;
+	}
+	rme__sink_finish(&s);
+	return s.total;
+}
+
 static int
 same_fault(const rme_trace_result_t *a, const rme_trace_result_t *b)
 {
