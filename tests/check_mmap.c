@@ -332,6 +332,9 @@ START_TEST(file_mappings_are_anonymous_memory_and_shared_validate_checks_flags)
 	                         (21 << RME_MAP_HUGE_SHIFT), 5, 0, &at2), 0);
 	ck_assert_errno(rme_mmap(t.mm, 0, PG, RW, (int)(RME_MAP_SHARED_VALIDATE | 0x80000000u), 5, 0,
 	                         &at2), RME_EOPNOTSUPP);
+	/* MAP_FIXED_NOREPLACE is no legacy flag either (observed on Linux 6.18) */
+	ck_assert_errno(rme_mmap(t.mm, MT_BASE, PG, RW, RME_MAP_SHARED_VALIDATE |
+	                         RME_MAP_FIXED_NOREPLACE, 5, 0, &at2), RME_EOPNOTSUPP);
 	/* no mapping type (MAP_FILE alone), or MAP_SHARED_VALIDATE for anonymous memory: EINVAL */
 	ck_assert_errno(rme_mmap(t.mm, 0, PG, RW, 0, 5, 0, &at2), RME_EINVAL);
 	ck_assert_errno(rme_mmap(t.mm, 0, PG, RW, RME_MAP_SHARED_VALIDATE | RME_MAP_ANONYMOUS, -1, 0,

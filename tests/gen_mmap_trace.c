@@ -1,9 +1,9 @@
 /*
  * gen_mmap_trace.c: writes a random libc-level trace (seeded, so it is
  * reproducible) for the differential check against Linux: mmap with and
- * without an address, hints, MAP_FIXED and MAP_FIXED_NOREPLACE, munmap,
- * mprotect, mremap, madvise and msync over a small area, with reads and
- * writes in between. Without expectations: rmemu replay --linux compares the
+ * without an address, hints, MAP_FIXED, MAP_FIXED_NOREPLACE and MAP_LOCKED,
+ * munmap, mprotect, mremap, madvise, msync with its flags, and the memory
+ * locks over a small area, with reads and writes in between. Without expectations: rmemu replay --linux compares the
  * model with the kernel.
  *
  * usage: gen_mmap_trace SEED OPERATIONS
@@ -70,11 +70,14 @@ main(int argc, char **argv)
 
 		if (rnd(&s) % 30 == 0)
 			len -= 100;   /* lengths need not be page multiples */
-		switch (r % 11) {
-		case 0: case 1:
+		switch (r % 14) {
+		case 0: case 1: {
+			uint64_t f = rnd(&s) % 10;
+
 			printf("mmap 0 0x%" PRIx64 " %s private|anon%s\n", len, prot(rnd(&s)),
-			       rnd(&s) % 5 == 0 ? "|noreserve" : "");
+			       f == 0 ? "|noreserve" : f == 1 ? "|locked" : "");
 			break;
+		}
 		case 2: {
 			uint64_t a = range(&s, &len);
 			printf("mmap 0x%" PRIx64 " 0x%" PRIx64 " %s private|anon\n", a, len, prot(rnd(&s)));
@@ -112,8 +115,33 @@ main(int argc, char **argv)
 			break;
 		}
 		case 8: {
+			static const char *const flags[] = {
+				"sync", "async", "invalidate", "sync|invalidate", "async|sync", "0x8", "",
+			};
 			uint64_t a = range(&s, &len);
-			printf("msync 0x%" PRIx64 " 0x%" PRIx64 "\n", a, len);
+			const char *f = flags[rnd(&s) % 7];
+
+			printf("msync 0x%" PRIx64 " 0x%" PRIx64 "%s%s\n", a, len, *f ? " " : "", f);
+			break;
+		}
+		case 11: case 12: {
+			/* the locks; the whole process's now and then (munlockall soon after) */
+			uint64_t a = range(&s, &len), k = rnd(&s) % 20;
+
+			if (k == 0)
+				printf("mlockall current%s\n", rnd(&s) % 2 ? "|onfault" : "");
+			else if (k == 1)
+				printf("mlockall future\n");
+			else if (k < 4)
+				printf("munlockall\n");
+			else
+				printf("%s 0x%" PRIx64 " 0x%" PRIx64 "%s\n", k % 3 ? "mlock" : "munlock", a, len,
+				       k % 3 == 1 && k > 10 ? " onfault" : "");
+			break;
+		}
+		case 13: {
+			uint64_t a = range(&s, &len);
+			printf("madvise 0x%" PRIx64 " 0x%" PRIx64 " free\n", a, len);
 			break;
 		}
 		case 9:

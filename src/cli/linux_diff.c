@@ -21,6 +21,23 @@
  * What an operation asks for comes from the executor's decoding
  * (rme_executor_decode), the same that fed the model, so the trace is read
  * in one place only; here it is only translated to this host's constants.
+ *
+ * A file mapping is made from a memfd of its own, sized to cover it, so
+ * that Linux judges its flags as for a file (MAP_SHARED_VALIDATE's
+ * EOPNOTSUPP, no mapping type's EINVAL) while its content is zeros that
+ * nothing else shares, as on the model. The memory locks run on Linux as
+ * the trace says, mlockall on the whole process (munlockall when the
+ * trace is done); RLIMIT_MEMLOCK is raised to its hard limit first.
+ *
+ * Each comparison covers what the operation touched (linux_maps.c reads
+ * just that range where the kernel has PROCMAP_QUERY), and the whole area
+ * is compared every so many operations and after the last, so that the
+ * comparison costs what the replay does and still misses nothing for long.
+ *
+ * A trace with map-count-max is compared with Linux's own limit brought to
+ * it: this process gets as many mappings outside the area as make Linux
+ * refuse where the trace's limit does. Where it already has more than
+ * that, the comparison stops before the count gets close to the limit.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,42 +46,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <rmemu/rmemu.h>
 
 #include "linux_diff.h"
-
-/* A mapped range with its rights, in the area's addresses. */
-struct span {
-	uint64_t start, end;
-	int prot;
-};
-
-struct spans {
-	struct span *v;
-	size_t n, cap;
-};
-
-static int
-spans_add(struct spans *s, uint64_t start, uint64_t end, int prot)
-{
-	/* coalesce: the comparison is of pages, not of how VMAs are split */
-	if (s->n && s->v[s->n - 1].end == start && s->v[s->n - 1].prot == prot) {
-		s->v[s->n - 1].end = end;
-		return 0;
-	}
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct span *v = realloc(s->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n++] = (struct span){ start, end, prot };
-	return 0;
-}
 
 /* Whether the kernel has Linux 6.17's relaxed MREMAP_FIXED (moves of several mappings). */
 static int
@@ -81,10 +70,19 @@ kernel_at_least_6_17(void)
 void
 linux_diff_init(struct linux_diff *ld)
 {
+	struct rlimit rl;
+
 	memset(ld, 0, sizeof(*ld));
+	ld->maps.fd = -1;
 	ld->relaxed_mremap = kernel_at_least_6_17();
-	/* keep glibc's allocations out of the mirrored range */
+	/* keep glibc's allocations out of the mirrored range, and its heap from shrinking */
 	mallopt(M_MMAP_MAX, 0);
+	mallopt(M_TRIM_THRESHOLD, 1 << 30);
+	/* locks as the trace makes them, as far as this process may */
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_MEMLOCK, &rl);
+	}
 }
 
 /* Wipe Linux's side after a trace. */
@@ -93,11 +91,110 @@ linux_diff_finish(struct linux_diff *ld)
 {
 	if (ld->host)
 		munmap(ld->host, ld->area_size);
+	if (ld->pad)
+		munmap(ld->pad, ld->pad_len);
+	if (ld->locked_all)
+		munlockall();   /* mlockall locked this whole process, for every trace after it */
+	linux_maps_close(&ld->maps);
 	ld->host = NULL;
+	ld->pad = NULL;
+	ld->pad_len = 0;
 	ld->ready = 0;
 	ld->disabled = 0;
+	ld->locks_seen = 0;
+	ld->locked_all = 0;
+	ld->count_stop = 0;
+	ld->count_check = 0;
+	ld->since_full = 0;
 	ld->why_disabled[0] = 0;
 }
+
+static void
+disable(struct linux_diff *ld, const char *why, size_t line)
+{
+	ld->disabled = 1;
+	if (line)
+		snprintf(ld->why_disabled, sizeof(ld->why_disabled), "stopped at line %zu: %s", line, why);
+	else
+		snprintf(ld->why_disabled, sizeof(ld->why_disabled), "%s", why);
+}
+
+/* ---- The map-count limit -------------------------------------------------------- */
+
+/*
+ * Linux counts this process's mappings against vm.max_map_count, the
+ * layer only the area's against the trace's map-count-max. With exactly
+ * vm.max_map_count - map-count-max mappings outside the area, Linux
+ * refuses where the layer does (a new mapping above the limit, a split at
+ * it, a move within three of it). Pad this process up to that with single
+ * pages of alternating rights, which cannot merge; the heap gets room
+ * first, since at the limit brk cannot grow it. Where the process has
+ * more mappings than that already, compare only while the count stays
+ * clear of Linux's limit.
+ */
+static void
+bring_limit(struct linux_diff *ld, uint64_t trace_max)
+{
+	uint64_t sys = linux_max_map_count();
+	long have = linux_map_count(&ld->maps);
+	uint64_t want, pages;
+	char *pad;
+
+	if (!sys || have < 0) {
+		disable(ld, "vm.max_map_count or this process's mappings cannot be read", 0);
+		return;
+	}
+	if (sys < trace_max + (uint64_t)have) {
+		/* the count that keeps Linux's limit (and its moves' headroom of 3) out of reach */
+		ld->count_stop = sys > (uint64_t)have + 8 ? sys - (uint64_t)have - 8 : 1;
+		return;
+	}
+	free(malloc((size_t)64 << 20));   /* room in the heap, kept (no trim) */
+	have = linux_map_count(&ld->maps);
+	want = sys - trace_max;
+	pages = want - (uint64_t)have;
+	if (pages) {
+		pad = mmap(NULL, pages * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		           -1, 0);
+		if (pad == MAP_FAILED) {
+			disable(ld, "no room to bring Linux's map-count limit to the trace's", 0);
+			return;
+		}
+		ld->pad = pad;
+		ld->pad_len = pages * 4096;
+		for (uint64_t i = 1; i < pages; i += 2)
+			(void)mprotect(pad + i * 4096, 4096, PROT_READ);
+	}
+	have = linux_map_count(&ld->maps);
+	if (have < 0 || (uint64_t)have != want) {
+		disable(ld, "cannot bring Linux's map-count limit to the trace's exactly", 0);
+		return;
+	}
+	ld->outside = (uint64_t)have;
+	ld->count_check = 1;
+}
+
+/*
+ * Near the limit, where it decides, this process's own mappings must not
+ * have changed: Linux's count is the area's and exactly those outside it.
+ */
+static int
+check_outside(struct linux_diff *ld, const rme_replay_step_t *step, char *msg, size_t msglen)
+{
+	uint64_t model = rme_mmap_count(step->mmap), max = ld->map_count_max;
+	long have;
+
+	if (!ld->count_check || model + 4 < max)
+		return 0;
+	have = linux_map_count(&ld->maps);
+	if (have >= 0 && (uint64_t)have == model + ld->outside)
+		return 0;
+	snprintf(msg, msglen, "linux: Linux counts %ld mappings, %llu of the area's and %llu outside "
+	         "it expected", have, (unsigned long long)model, (unsigned long long)ld->outside);
+	return 1;
+}
+
+/* ---- Setting up ----------------------------------------------------------------- */
 
 static int
 set_up(struct linux_diff *ld, const rme_replay_step_t *step, char *msg, size_t msglen)
@@ -107,19 +204,21 @@ set_up(struct linux_diff *ld, const rme_replay_step_t *step, char *msg, size_t m
 
 	ld->ready = 1;
 	if (!d->has_mmap_area) {
-		ld->disabled = 1;
-		snprintf(ld->why_disabled, sizeof(ld->why_disabled), "no mmap-area: nothing to compare");
+		disable(ld, "no mmap-area: nothing to compare", 0);
 		return 0;
 	}
-	if (d->has_map_count_max) {
-		/* Linux's limit is process-wide and fixed: not comparable */
+	if (linux_maps_open(&ld->maps) != 0) {
+		snprintf(msg, msglen, "linux: cannot open /proc/self/maps");
 		ld->disabled = 1;
-		snprintf(ld->why_disabled, sizeof(ld->why_disabled),
-		         "map-count-max cannot be compared with Linux's process-wide limit");
-		return 0;
+		return 1;
 	}
 	ld->area_base = d->mmap_area_base;
 	ld->area_size = d->mmap_area_size;
+	/* first, so that the padding does not land where the area goes */
+	if (d->has_map_count_max) {
+		ld->map_count_max = d->map_count_max;
+		bring_limit(ld, d->map_count_max);
+	}
 	/* find a free range of the area's size; it stays unmapped */
 	p = mmap(NULL, ld->area_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED) {
@@ -146,86 +245,85 @@ to_host(const struct linux_diff *ld, uint64_t x)
 	return ld->host + (x - ld->area_base);
 }
 
-/* Linux's mappings inside the mirrored range, from /proc/self/maps. */
-static int
-linux_spans(struct linux_diff *ld, struct spans *out)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512];
-	uint64_t lo = (uint64_t)(uintptr_t)ld->host, hi = lo + ld->area_size;
+/* ---- Comparing what is mapped --------------------------------------------------- */
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long s, e;
-		char perms[5];
-
-		if (sscanf(line, "%llx-%llx %4s", &s, &e, perms) != 3 || e <= lo || s >= hi)
-			continue;
-		if (s < lo)
-			s = lo;
-		if (e > hi)
-			e = hi;
-		if (spans_add(out, s - lo + ld->area_base, e - lo + ld->area_base,
-		              (perms[0] == 'r' ? RME_PROT_READ : 0) |
-		              (perms[1] == 'w' ? RME_PROT_WRITE : 0) |
-		              (perms[2] == 'x' ? RME_PROT_EXEC : 0)) != 0) {
-			fclose(f);
-			return -1;
-		}
-	}
-	fclose(f);
-	return 0;
-}
+/* The model's mappings clipped to [lo, hi), with their lock state if asked. */
+struct model_range {
+	struct spans *out;
+	uint64_t lo, hi;
+	int locks;
+};
 
 static int
 collect_vma(void *ctx, const rme_mmap_vma_t *vma)
 {
-	return spans_add(ctx, vma->start, vma->start + vma->len, vma->prot);
+	struct model_range *r = ctx;
+	uint64_t s = vma->start < r->lo ? r->lo : vma->start;
+	uint64_t e = vma->start + vma->len > r->hi ? r->hi : vma->start + vma->len;
+	int lock = !r->locks ? -1 : (vma->flags & RME_MAP_LOCKED) ? 1 + vma->onfault : 0;
+
+	return spans_add(r->out, s, e, vma->prot, lock);
 }
 
+/* "rw-", with " locked" where the lock state is compared; buf holds 24 bytes. */
 static const char *
-prot_str(int prot, char *buf)
+prot_str(int prot, int lock, char *buf)
 {
+	static const char *const locks[] = { "", " unlocked", " locked", " locked on fault" };
+
 	buf[0] = prot & RME_PROT_READ ? 'r' : '-';
 	buf[1] = prot & RME_PROT_WRITE ? 'w' : '-';
 	buf[2] = prot & RME_PROT_EXEC ? 'x' : '-';
 	buf[3] = 0;
+	strcat(buf, locks[lock < 0 ? 0 : lock > 2 ? 3 : lock + 1]);
 	return buf;
 }
 
-/* Compare which pages are mapped with which rights; 1 with a message if they differ. */
+/*
+ * Compare which pages of [lo, hi) (the area's addresses) are mapped with
+ * which rights, and with locks their lock state; 1 with a message if the
+ * two differ.
+ */
 static int
-compare_pages(struct linux_diff *ld, const rme_replay_step_t *step, char *msg, size_t msglen)
+compare_range(struct linux_diff *ld, const rme_replay_step_t *step, uint64_t lo, uint64_t hi,
+              int locks, char *msg, size_t msglen)
 {
 	struct spans model = { 0 }, lnx = { 0 };
+	struct model_range r = { &model, lo, hi, locks };
+	uint64_t bias = (uint64_t)(uintptr_t)ld->host - ld->area_base;
 	int differ = 0;
 
-	if (rme_mmap_foreach(step->mmap, collect_vma, &model) != 0 || linux_spans(ld, &lnx) != 0) {
+	if (lo >= hi)
+		return 0;
+	ld->compared_ranges++;
+	if (rme_mmap_foreach_range(step->mmap, lo, hi, collect_vma, &r) != 0 ||
+	    linux_maps_range(&ld->maps, lo + bias, hi + bias, bias, locks, &lnx) != 0) {
 		snprintf(msg, msglen, "linux: cannot read the mappings");
 		differ = 1;
 		goto out;
 	}
 	for (size_t i = 0; i < model.n || i < lnx.n; i++) {
-		char a[4], b[4];
+		char a[24], b[24];
 
 		if (i < model.n && i < lnx.n && model.v[i].start == lnx.v[i].start &&
-		    model.v[i].end == lnx.v[i].end && model.v[i].prot == lnx.v[i].prot)
+		    model.v[i].end == lnx.v[i].end && model.v[i].prot == lnx.v[i].prot &&
+		    model.v[i].lock == lnx.v[i].lock)
 			continue;
 		if (i >= lnx.n)
 			snprintf(msg, msglen, "linux: the model maps [%#llx, %#llx) %s, Linux does not",
 			         (unsigned long long)model.v[i].start, (unsigned long long)model.v[i].end,
-			         prot_str(model.v[i].prot, a));
+			         prot_str(model.v[i].prot, model.v[i].lock, a));
 		else if (i >= model.n)
 			snprintf(msg, msglen, "linux: Linux maps [%#llx, %#llx) %s, the model does not",
 			         (unsigned long long)lnx.v[i].start, (unsigned long long)lnx.v[i].end,
-			         prot_str(lnx.v[i].prot, b));
+			         prot_str(lnx.v[i].prot, lnx.v[i].lock, b));
 		else
 			snprintf(msg, msglen, "linux: the model maps [%#llx, %#llx) %s where Linux maps "
 			         "[%#llx, %#llx) %s",
 			         (unsigned long long)model.v[i].start, (unsigned long long)model.v[i].end,
-			         prot_str(model.v[i].prot, a), (unsigned long long)lnx.v[i].start,
-			         (unsigned long long)lnx.v[i].end, prot_str(lnx.v[i].prot, b));
+			         prot_str(model.v[i].prot, model.v[i].lock, a),
+			         (unsigned long long)lnx.v[i].start, (unsigned long long)lnx.v[i].end,
+			         prot_str(lnx.v[i].prot, lnx.v[i].lock, b));
 		differ = 1;
 		break;
 	}
@@ -234,6 +332,34 @@ out:
 	free(lnx.v);
 	return differ;
 }
+
+/* What an operation touched, in the area's addresses: at most two ranges. */
+struct touched {
+	uint64_t lo[2], hi[2];
+	int n;
+};
+
+static void
+touch(struct touched *t, const struct linux_diff *ld, uint64_t addr, uint64_t len)
+{
+	uint64_t lo = addr & ~(uint64_t)4095, hi = addr + len;
+	uint64_t area_end = ld->area_base + ld->area_size;
+
+	if (hi < addr || hi > area_end - 4095)
+		hi = area_end;                       /* wraps, or reaches the end */
+	hi = (hi + 4095) & ~(uint64_t)4095;
+	if (lo < ld->area_base)
+		lo = ld->area_base;
+	if (hi > area_end)
+		hi = area_end;
+	if (lo < hi && t->n < 2) {
+		t->lo[t->n] = lo;
+		t->hi[t->n] = hi;
+		t->n++;
+	}
+}
+
+/* ---- The operations on Linux ---------------------------------------------------- */
 
 /*
  * The executor decodes an operation into rmemu/mmap.h's constants, which
@@ -247,19 +373,53 @@ host_prot(int prot)
 	       ((prot & RME_PROT_EXEC) ? PROT_EXEC : 0);
 }
 
-/* Linux's mmap flags; a file mapping becomes anonymous memory, as the layer serves it. */
+/* Linux's mmap flags; the bits without a name in a trace go as they are. */
 static int
-host_map_flags(int f, int file)
+host_map_flags(int f)
 {
-	return ((f & RME_MAP_PRIVATE) ? MAP_PRIVATE : 0) |
-	       ((f & RME_MAP_SHARED) ? MAP_SHARED : 0) |
-	       ((f & RME_MAP_ANONYMOUS) || file ? MAP_ANONYMOUS : 0) |
-	       ((f & RME_MAP_FIXED) ? MAP_FIXED : 0) |
-	       ((f & RME_MAP_FIXED_NOREPLACE) ? MAP_FIXED_NOREPLACE : 0) |
-	       ((f & RME_MAP_NORESERVE) ? MAP_NORESERVE : 0) |
-	       ((f & RME_MAP_POPULATE) ? MAP_POPULATE : 0) |
-	       ((f & RME_MAP_STACK) ? MAP_STACK : 0) |
-	       ((f & RME_MAP_GROWSDOWN) ? MAP_GROWSDOWN : 0);
+	static const struct { int rme, host; } named[] = {
+		{ RME_MAP_SHARED, MAP_SHARED }, { RME_MAP_PRIVATE, MAP_PRIVATE },
+		{ RME_MAP_ANONYMOUS, MAP_ANONYMOUS }, { RME_MAP_FIXED, MAP_FIXED },
+		{ RME_MAP_FIXED_NOREPLACE, MAP_FIXED_NOREPLACE }, { RME_MAP_NORESERVE, MAP_NORESERVE },
+		{ RME_MAP_POPULATE, MAP_POPULATE }, { RME_MAP_STACK, MAP_STACK },
+		{ RME_MAP_GROWSDOWN, MAP_GROWSDOWN }, { RME_MAP_LOCKED, MAP_LOCKED },
+	};
+	int host = 0;
+
+	for (size_t i = 0; i < sizeof(named) / sizeof(*named); i++)
+		if (f & named[i].rme) {
+			host |= named[i].host;
+			f &= ~named[i].rme;
+		}
+	return host | f;
+}
+
+/*
+ * mmap on Linux; a file mapping from a memfd of its own that covers it
+ * (zeros nothing else shares, as on the model), so that Linux judges the
+ * call as for a file.
+ */
+static void *
+host_mmap(void *addr, uint64_t len, int prot, int flags, const rme_executor_call_t *c)
+{
+	int fd = -1;
+	void *p;
+
+	if (c->fd >= 0) {
+		fd = memfd_create("rmemu-file", MFD_CLOEXEC);
+		if (fd < 0)
+			return MAP_FAILED;
+		if (c->offset + len >= c->offset && c->offset + len <= (uint64_t)INT64_MAX)
+			(void)ftruncate(fd, (off_t)(c->offset + len));
+	}
+	p = mmap(addr, len, prot, flags, fd, fd >= 0 ? (off_t)c->offset : 0);
+	if (fd >= 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return p;
 }
 
 static int
@@ -303,13 +463,29 @@ compare_outcome(const rme_trace_result_t *actual, int failed, int e, char *msg, 
 	return 1;
 }
 
+/*
+ * Linux refused a lock the model made (MAP_LOCKED, mlock, mlockall): the
+ * lock limit of this process, which the model does not have. Intended; and
+ * since the two now lock differently, the comparison stops.
+ */
+static int
+lock_limited(struct linux_diff *ld, const rme_replay_step_t *step, int failed, int e)
+{
+	if (!failed || model_errno(step->actual) || (e != ENOMEM && e != EAGAIN && e != EPERM))
+		return 0;
+	ld->intended++;
+	disable(ld, "Linux refused a lock for this process's RLIMIT_MEMLOCK, which the model does "
+	        "not have", step->op->line);
+	return 1;
+}
+
 static int
 diff_mmap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_executor_call_t *c,
-          char *msg, size_t msglen)
+          struct touched *t, char *msg, size_t msglen)
 {
 	uint64_t addr = c->addr, len = c->len;
 	int fixed = (c->flags & (RME_MAP_FIXED | RME_MAP_FIXED_NOREPLACE)) != 0;
-	int prot = host_prot(c->prot), flags = host_map_flags(c->flags, c->fd >= 0);
+	int prot = host_prot(c->prot), flags = host_map_flags(c->flags);
 	int model_ok = step->actual->kind == RME_TRACE_RESULT_VALUE;
 	uint64_t placed = step->actual->value;
 	void *p;
@@ -319,15 +495,20 @@ diff_mmap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_execut
 			ld->skipped++;
 			return 0;
 		}
-		p = mmap(to_host(ld, addr), len, prot, flags, -1, 0);
+		touch(t, ld, addr, len);
+		p = host_mmap(to_host(ld, addr), len, prot, flags, c);
+		if (lock_limited(ld, step, p == MAP_FAILED, errno))
+			return 0;
 		if (compare_outcome(step->actual, p == MAP_FAILED, errno, msg, msglen))
 			return 1;
 		return model_ok && p != to_host(ld, placed) ?
 		       (snprintf(msg, msglen, "linux: mapped at another address"), 1) : 0;
 	}
+	if (model_ok)
+		touch(t, ld, placed, len);
 	if (addr && in_area(ld, addr, len) && len) {
 		/* a hint inside the area: both must take it exactly when it is free */
-		p = mmap(to_host(ld, addr), len, prot, flags, -1, 0);
+		p = host_mmap(to_host(ld, addr), len, prot, flags, c);
 		if (p == to_host(ld, addr)) {
 			if (model_ok && placed == addr)
 				return 0;
@@ -344,6 +525,8 @@ diff_mmap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_execut
 				         (unsigned long long)addr);
 				return 1;
 			}
+		} else if (lock_limited(ld, step, 1, errno)) {
+			return 0;
 		} else if (compare_outcome(step->actual, 1, errno, msg, msglen)) {
 			return 1;
 		} else {
@@ -352,7 +535,7 @@ diff_mmap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_execut
 	}
 	if (!model_ok) {
 		/* the model refused; Linux, with the whole address space, may not */
-		p = mmap(NULL, len, prot, flags & ~(MAP_FIXED | MAP_FIXED_NOREPLACE), -1, 0);
+		p = host_mmap(NULL, len, prot, flags & ~(MAP_FIXED | MAP_FIXED_NOREPLACE), c);
 		if (p != MAP_FAILED) {
 			munmap(p, len);
 			if (strcmp(step->actual->errno_name, "ENOMEM") == 0) {
@@ -362,9 +545,27 @@ diff_mmap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_execut
 		}
 		return compare_outcome(step->actual, p == MAP_FAILED, errno, msg, msglen);
 	}
-	/* map where the model put it; the place must be free on Linux too */
-	p = mmap(to_host(ld, placed), len, prot, flags | MAP_FIXED_NOREPLACE, -1, 0);
+	/*
+	 * Map where the model put it; the place must be free on Linux too.
+	 * MAP_SHARED_VALIDATE refuses MAP_FIXED_NOREPLACE (EOPNOTSUPP: it is not
+	 * in LEGACY_MAP_MASK), so there the place is looked at first.
+	 */
+	if ((flags & MAP_SHARED_VALIDATE) == MAP_SHARED_VALIDATE) {
+		struct spans there = { 0 };
+		uint64_t bias = (uint64_t)(uintptr_t)ld->host - ld->area_base;
+		int taken = linux_maps_range(&ld->maps, placed + bias, placed + bias + len, bias, 0,
+		                             &there) != 0 || there.n;
+
+		free(there.v);
+		p = taken ? MAP_FAILED : host_mmap(to_host(ld, placed), len, prot, flags | MAP_FIXED, c);
+		if (taken)
+			errno = EEXIST;
+	} else {
+		p = host_mmap(to_host(ld, placed), len, prot, flags | MAP_FIXED_NOREPLACE, c);
+	}
 	if (p == MAP_FAILED) {
+		if (lock_limited(ld, step, 1, errno))
+			return 0;
 		snprintf(msg, msglen, "linux: the model placed it at %#llx, where Linux cannot (errno %s)",
 		         (unsigned long long)placed, strerrorname_np(errno));
 		return 1;
@@ -392,13 +593,28 @@ mapped_throughout(const rme_replay_step_t *step, uint64_t start, uint64_t len)
 {
 	struct coverage c = { start, start + ((len + 4095) & ~(uint64_t)4095) };
 
-	(void)rme_mmap_foreach(step->mmap, cover, &c);
+	(void)rme_mmap_foreach_range(step->mmap, c.next, c.end, cover, &c);
 	return c.next >= c.end;
+}
+
+/* Whether Linux maps every page of [start, start+len) (the area's addresses). */
+static int
+linux_throughout(struct linux_diff *ld, uint64_t start, uint64_t len)
+{
+	struct spans s = { 0 };
+	uint64_t bias = (uint64_t)(uintptr_t)ld->host - ld->area_base;
+	uint64_t end = start + ((len + 4095) & ~(uint64_t)4095), pos = start;
+
+	if (linux_maps_range(&ld->maps, start + bias, end + bias, bias, 0, &s) == 0)
+		for (size_t i = 0; i < s.n && s.v[i].start == pos; i++)
+			pos = s.v[i].end;
+	free(s.v);
+	return pos >= end;
 }
 
 static int
 diff_mremap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_executor_call_t *c,
-            char *msg, size_t msglen)
+            struct touched *t, char *msg, size_t msglen)
 {
 	const rme_trace_op_t *op = step->op;
 	uint64_t old = c->addr, old_len = c->len, new_len = c->new_len, fixed_at = c->new_addr;
@@ -408,10 +624,19 @@ diff_mremap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_exec
 	uint64_t placed = step->actual->value;
 	void *p;
 
+	/* MREMAP_FIXED without MREMAP_MAYMOVE and no address known: any target is refused alike */
+	if (op->u.mremap.fixed_unknown)
+		fixed_at = old;
 	if (!in_area(ld, old, old_len) || (has_fixed && !in_area(ld, fixed_at, new_len))) {
 		ld->skipped++;
 		return 0;
 	}
+	/* the old range as far as it shrinks or grows in place, and where it went */
+	touch(t, ld, old, old_len > new_len ? old_len : new_len);
+	if (has_fixed)
+		touch(t, ld, fixed_at, new_len);
+	else if (model_ok && placed != old)
+		touch(t, ld, placed, new_len);
 	p = mremap(to_host(ld, old), old_len, new_len, flags, to_host(ld, fixed_at));
 	if (ld->relaxed_mremap && !model_ok && has_fixed &&
 	    strcmp(step->actual->errno_name, "EFAULT") == 0) {
@@ -429,10 +654,8 @@ diff_mremap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_exec
 		if (p != MAP_FAILED && new_len <= old_len) {
 			/* Linux has unmapped the target as well: no comparing after this */
 			ld->intended++;
-			ld->disabled = 1;
-			snprintf(ld->why_disabled, sizeof(ld->why_disabled),
-			         "stopped at line %zu: Linux >= 6.17 moved several mappings at once "
-			         "(MREMAP_FIXED), the model keeps the older EFAULT", op->line);
+			disable(ld, "Linux >= 6.17 moved several mappings at once (MREMAP_FIXED), the "
+			        "model keeps the older EFAULT", op->line);
 			return 0;
 		}
 	}
@@ -446,10 +669,18 @@ diff_mremap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_exec
 		 * have diverged; stop comparing (doc/mmap.md, deviations).
 		 */
 		ld->intended++;
-		ld->disabled = 1;
-		snprintf(ld->why_disabled, sizeof(ld->why_disabled),
-		         "stopped at line %zu: Linux has one VMA where the model has a boundary "
-		         "(merging by anon_vma and VM_ACCOUNT history)", op->line);
+		disable(ld, "Linux has one VMA where the model has a boundary (merging by anon_vma "
+		        "and VM_ACCOUNT history)", op->line);
+		return 0;
+	}
+	if (!model_ok && p == to_host(ld, old) && !in_area(ld, old, new_len) &&
+	    strcmp(step->actual->errno_name, "ENOMEM") == 0) {
+		/* the area ends there for the layer; Linux grew it in place beyond: shrink it back */
+		ld->intended++;
+		if (mremap(p, new_len, old_len, 0) == MAP_FAILED) {
+			snprintf(msg, msglen, "linux: cannot shrink the mapping back to the area");
+			return 1;
+		}
 		return 0;
 	}
 	if (!model_ok && p != MAP_FAILED && strcmp(step->actual->errno_name, "ENOMEM") == 0 &&
@@ -462,6 +693,18 @@ diff_mremap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_exec
 			         (unsigned long long)old);
 			return 1;
 		}
+		return 0;
+	}
+	if (model_ok && p == MAP_FAILED && errno == EFAULT && linux_throughout(ld, old, old_len)) {
+		/*
+		 * The other way round: Linux keeps two mappings apart that the
+		 * model joins, since they were touched apart (their anon_vmas
+		 * differ), and refuses to move a range over both (doc/mmap.md,
+		 * deviations); likewise where mlockall made their flags equal.
+		 */
+		ld->intended++;
+		disable(ld, "Linux keeps mappings apart that the model joins (merging by anon_vma "
+		        "history)", op->line);
 		return 0;
 	}
 	if (compare_outcome(step->actual, p == MAP_FAILED, errno, msg, msglen))
@@ -482,9 +725,10 @@ diff_mremap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_exec
 	return 0;
 }
 
+/* munmap, mprotect, madvise, msync, mlock, munlock: on a range. */
 static int
 diff_range(struct linux_diff *ld, const rme_replay_step_t *step, const rme_executor_call_t *c,
-           char *msg, size_t msglen)
+           struct touched *t, char *msg, size_t msglen)
 {
 	uint64_t addr = c->addr, len = c->len;
 	void *h;
@@ -493,15 +737,47 @@ diff_range(struct linux_diff *ld, const rme_replay_step_t *step, const rme_execu
 	/* an address outside the area would touch this process's own memory */
 	if (!in_area(ld, addr, len)) {
 		ld->skipped++;
+		/*
+		 * A range that starts in the area and reaches beyond its end may
+		 * have changed what lies in the area on the model (mprotect up to
+		 * the end, then ENOMEM), which is not done on Linux: from here on
+		 * the two cannot be compared. A refusal that changes nothing
+		 * (EINVAL) is no matter.
+		 */
+		if (in_area(ld, addr, 0) && addr < ld->area_base + ld->area_size &&
+		    !(model_errno(step->actual) && strcmp(model_errno(step->actual), "EINVAL") == 0)) {
+			ld->intended++;
+			disable(ld, "the operation reaches beyond the area's end, where Linux has this "
+			        "process's own memory", step->op->line);
+		}
 		return 0;
 	}
+	touch(t, ld, addr, len);
 	h = to_host(ld, addr);
 	switch (c->kind) {
 	case RME_TRACE_OP_MUNMAP: rc = munmap(h, len); break;
 	case RME_TRACE_OP_MPROTECT: rc = mprotect(h, len, host_prot(c->prot)); break;
-	case RME_TRACE_OP_MSYNC: rc = msync(h, len, MS_SYNC); break;   /* c->flags: RME_MS_SYNC */
+	case RME_TRACE_OP_MSYNC: rc = msync(h, len, c->flags); break;   /* MS_*: Linux's values */
+	case RME_TRACE_OP_MLOCK: rc = (int)syscall(SYS_mlock2, h, len, c->flags); break;
+	case RME_TRACE_OP_MUNLOCK: rc = munlock(h, len); break;
 	default: rc = madvise(h, len, host_advice(c->advice)); break;
 	}
+	if (c->kind == RME_TRACE_OP_MLOCK && lock_limited(ld, step, rc != 0, errno))
+		return 0;
+	return compare_outcome(step->actual, rc != 0, errno, msg, msglen);
+}
+
+/* mlockall, munlockall: on this whole process, the area with it. */
+static int
+diff_lock_all(struct linux_diff *ld, const rme_replay_step_t *step, const rme_executor_call_t *c,
+              struct touched *t, char *msg, size_t msglen)
+{
+	int rc = c->kind == RME_TRACE_OP_MLOCKALL ? mlockall(c->flags) : munlockall();
+
+	ld->locked_all = 1;
+	touch(t, ld, ld->area_base, ld->area_size);
+	if (c->kind == RME_TRACE_OP_MLOCKALL && lock_limited(ld, step, rc != 0, errno))
+		return 0;
 	return compare_outcome(step->actual, rc != 0, errno, msg, msglen);
 }
 
@@ -510,12 +786,11 @@ static int
 linux_rights(struct linux_diff *ld, uint64_t x)
 {
 	struct spans s = { 0 };
+	uint64_t bias = (uint64_t)(uintptr_t)ld->host - ld->area_base, page = x & ~(uint64_t)4095;
 	int prot = -1;
 
-	if (linux_spans(ld, &s) == 0)
-		for (size_t i = 0; i < s.n; i++)
-			if (x >= s.v[i].start && x < s.v[i].end)
-				prot = s.v[i].prot;
+	if (linux_maps_range(&ld->maps, page + bias, page + bias + 4096, bias, 0, &s) == 0 && s.n)
+		prot = s.v[0].prot;
 	free(s.v);
 	return prot;
 }
@@ -554,10 +829,46 @@ diff_access(struct linux_diff *ld, const rme_replay_step_t *step, const rme_exec
 	return 0;
 }
 
+/* ---- One operation -------------------------------------------------------------- */
+
+/* Compare the whole area at least this often, and as often as it has mappings. */
+enum { FULL_COMPARE_EVERY = 1024 };
+
+static int
+is_lock_op(const rme_trace_op_t *op)
+{
+	return op->kind == RME_TRACE_OP_MLOCK || op->kind == RME_TRACE_OP_MUNLOCK ||
+	       op->kind == RME_TRACE_OP_MLOCKALL || op->kind == RME_TRACE_OP_MUNLOCKALL ||
+	       (op->kind == RME_TRACE_OP_MMAP && (op->u.mmap.flags & RME_TRACE_MAP_LOCKED));
+}
+
+/* After an operation: what it touched, and now and then the whole area. */
+static int
+compare_after(struct linux_diff *ld, const rme_replay_step_t *step, const struct touched *t,
+              char *msg, size_t msglen)
+{
+	int last = step->index + 1 == rme_trace_op_count(step->trace);
+	uint64_t vmas = rme_mmap_count(step->mmap);
+
+	if (++ld->since_full >= FULL_COMPARE_EVERY && ld->since_full >= vmas)
+		last = 1;
+	if (last) {
+		ld->since_full = 0;
+		ld->full_compares++;
+		return compare_range(ld, step, ld->area_base, ld->area_base + ld->area_size,
+		                     ld->locks_seen, msg, msglen);
+	}
+	for (int i = 0; i < t->n; i++)
+		if (compare_range(ld, step, t->lo[i], t->hi[i], ld->locks_seen, msg, msglen))
+			return 1;
+	return 0;
+}
+
 int
 linux_diff_observe(void *ctx, const rme_replay_step_t *step, char *msg, size_t msglen)
 {
 	struct linux_diff *ld = ctx;
+	struct touched t = { .n = 0 };
 	rme_executor_call_t c;
 	int differ;
 
@@ -565,25 +876,46 @@ linux_diff_observe(void *ctx, const rme_replay_step_t *step, char *msg, size_t m
 		return 1;
 	if (ld->disabled || !step->mmap)
 		return 0;
+	if (ld->count_stop && ld->last_count >= ld->count_stop && rme_executor_is_libc(step->op->kind)) {
+		disable(ld, "Linux's map-count limit leaves this process fewer mappings than the "
+		        "trace's map-count-max, and the count gets close to it", step->op->line);
+		return 0;
+	}
+	ld->locks_seen |= is_lock_op(step->op);
 	/* the operation's arguments exactly as the executor gave them to the model */
 	rme_executor_decode(step->op, step->slots, &c);
 	switch (step->op->kind) {
-	case RME_TRACE_OP_MMAP: differ = diff_mmap(ld, step, &c, msg, msglen); break;
-	case RME_TRACE_OP_MREMAP: differ = diff_mremap(ld, step, &c, msg, msglen); break;
+	case RME_TRACE_OP_MMAP: differ = diff_mmap(ld, step, &c, &t, msg, msglen); break;
+	case RME_TRACE_OP_MREMAP: differ = diff_mremap(ld, step, &c, &t, msg, msglen); break;
 	case RME_TRACE_OP_MUNMAP:
 	case RME_TRACE_OP_MPROTECT:
 	case RME_TRACE_OP_MADVISE:
-	case RME_TRACE_OP_MSYNC: differ = diff_range(ld, step, &c, msg, msglen); break;
+	case RME_TRACE_OP_MSYNC:
+	case RME_TRACE_OP_MLOCK:
+	case RME_TRACE_OP_MUNLOCK: differ = diff_range(ld, step, &c, &t, msg, msglen); break;
+	case RME_TRACE_OP_MLOCKALL:
+	case RME_TRACE_OP_MUNLOCKALL: differ = diff_lock_all(ld, step, &c, &t, msg, msglen); break;
 	case RME_TRACE_OP_READ:
 	case RME_TRACE_OP_WRITE:
 	case RME_TRACE_OP_EXEC: differ = diff_access(ld, step, &c, msg, msglen); break;
-	default: return 0;   /* Genode-level operations have no Linux counterpart */
+	default:
+		/* Genode-level operations and checks have no Linux counterpart; the last compares all */
+		if (step->index + 1 != rme_trace_op_count(step->trace))
+			return 0;
+		differ = compare_after(ld, step, &t, msg, msglen);
+		ld->differences += differ != 0;
+		return differ;
 	}
 	ld->compared++;
+	ld->last_count = rme_mmap_count(step->mmap);
 	if (ld->disabled)
 		return differ;   /* the comparison stopped at this operation */
-	if (!differ && step->op->kind != RME_TRACE_OP_READ && step->op->kind != RME_TRACE_OP_EXEC)
-		differ = compare_pages(ld, step, msg, msglen);
+	if (!differ)
+		differ = check_outside(ld, step, msg, msglen);
+	/* an access changes no mapping, but the last operation compares the whole area */
+	if (!differ && ((step->op->kind != RME_TRACE_OP_READ && step->op->kind != RME_TRACE_OP_EXEC) ||
+	                step->index + 1 == rme_trace_op_count(step->trace)))
+		differ = compare_after(ld, step, &t, msg, msglen);
 	ld->differences += differ != 0;
 	return differ;
 }

@@ -13,7 +13,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "linux_maps.h"
 #include "strace_import.h"
 #include "xalloc.h"
 
@@ -216,24 +216,6 @@ probe_strace(const char *strace, int *seccomp)
 	return -1;
 }
 
-/*
- * vm.max_map_count, which the importer needs to tell the map-count
- * limit's refusals from others'; 0 if it cannot be read (not Linux).
- */
-static uint64_t
-system_max_map_count(void)
-{
-	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
-	unsigned long long n = 0;
-
-	if (!f)
-		return 0;
-	if (fscanf(f, "%llu", &n) != 1)
-		n = 0;
-	fclose(f);
-	return n;
-}
-
 /* "rmemu record -- CMD ARGS", quoted where needed, for the head of the traces. */
 static char *
 command_note(char **cmd, int n)
@@ -381,7 +363,8 @@ cmd_record(int argc, char **argv)
 	}
 	note = command_note(argv + optind, argc - optind);
 	opt.note = note;
-	opt.system_map_count_max = system_max_map_count();
+	/* which of the program's refusals are the map-count limit's */
+	opt.system_map_count_max = linux_max_map_count();
 	result = strace_import(log == tmp_log ? "strace's log" : log, text, len, prefix, &opt);
 	free(note);
 	free(text);

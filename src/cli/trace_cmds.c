@@ -251,13 +251,18 @@ report_linux(struct replay_cmd *rc, const char *path)
 	struct linux_diff *ld = &rc->ld;
 
 	if (ld->disabled)
-		fprintf(stderr, "%s: linux: not compared: %s\n", path, ld->why_disabled);
+		fprintf(stderr, "%s: linux: not compared: %s (before: %zu operations compared, "
+		        "%zu differences, %zu intended)\n", path, ld->why_disabled, ld->compared,
+		        ld->differences, ld->intended);
 	else if (!rc->quiet)
 		fprintf(stderr, "%s: linux: %zu operations compared, %zu differences, "
-		        "%zu intended (the area is full), %zu outside the area not run\n",
-		        path, ld->compared, ld->differences, ld->intended, ld->skipped);
+		        "%zu intended (the area is full), %zu outside the area not run; "
+		        "%zu ranges compared, %zu of them the whole area\n",
+		        path, ld->compared, ld->differences, ld->intended, ld->skipped,
+		        ld->compared_ranges, ld->full_compares);
 	linux_diff_finish(ld);
 	ld->compared = ld->differences = ld->intended = ld->skipped = 0;
+	ld->compared_ranges = ld->full_compares = 0;
 }
 
 /* --out: the canonical trace with the actual results and the quota notes; 0 or -1. */
