@@ -57,6 +57,7 @@ typedef struct follower {
 	uint64_t *slot;
 	uint64_t next_outside;
 	uint64_t shared_objects;        /* shared anonymous objects so far: each is one of its own */
+	unsigned def_lock;              /* PM_LOCK_MASK bits every new mapping gets (mlockall future) */
 	trace_stats_t *st;
 } follower_t;
 
@@ -149,7 +150,7 @@ follow(follower_t *f, const rme_trace_op_t *op)
 	case RME_TRACE_OP_MMAP: {
 		uint64_t len = pm_round_up(op->u.mmap.len), start;
 		pm_attr_t a = {
-			op->u.mmap.prot, pm_mapping_flags(op->u.mmap.flags, op->u.mmap.prot),
+			op->u.mmap.prot, pm_mapping_flags(op->u.mmap.flags, op->u.mmap.prot) | f->def_lock,
 			0, op->u.mmap.off, AT_GIVEN,
 		};
 
@@ -157,10 +158,11 @@ follow(follower_t *f, const rme_trace_op_t *op)
 			return;
 		if (op->u.mmap.has_fd)
 			a.obj = PM_OBJ_FILE | (uint32_t)op->u.mmap.fd;
-		else if (op->u.mmap.flags & RME_TRACE_MAP_SHARED)
+		else if (op->u.mmap.flags & (RME_TRACE_MAP_SHARED | RME_TRACE_MAP_SHARED_VALIDATE))
 			a.obj = ++f->shared_objects;
 		start = mmap_place(f, op, len, &a.tag);
-		if (!op->u.mmap.has_fd && !(op->u.mmap.flags & RME_TRACE_MAP_SHARED))
+		if (!op->u.mmap.has_fd && !(op->u.mmap.flags & (RME_TRACE_MAP_SHARED |
+		                                                 RME_TRACE_MAP_SHARED_VALIDATE)))
 			a.off = start;   /* private anonymous memory: its address, as Linux's vm_pgoff */
 		pm_map(&f->map, start, start + len, &a);
 		if (bind)
@@ -204,6 +206,27 @@ follow(follower_t *f, const rme_trace_op_t *op)
 			pm_retag(&f->map, to, to + new_len, tag);
 		if (bind)
 			*bind = to;
+		return;
+	}
+	case RME_TRACE_OP_MLOCK:
+	case RME_TRACE_OP_MUNLOCK: {
+		/* the locks split and join VMAs as mprotect does; the start rounds down */
+		uint64_t a = rme_trace_addr_eval(&op->u.range.addr, f->slot);
+		uint64_t start = a & ~(PM_PAGE - 1), end = pm_round_up(a + op->u.range.len);
+		unsigned lock = op->kind == RME_TRACE_OP_MUNLOCK ? 0 : PM_LOCKED |
+		                ((op->u.range.flags & RME_MLOCK_ONFAULT) ? PM_LOCKONFAULT : 0);
+
+		pm_lock(&f->map, start, end, lock);
+		return;
+	}
+	case RME_TRACE_OP_MLOCKALL:
+	case RME_TRACE_OP_MUNLOCKALL: {
+		uint32_t fl = op->kind == RME_TRACE_OP_MLOCKALL ? op->u.range.flags : 0;
+		unsigned lock = PM_LOCKED | ((fl & RME_MCL_ONFAULT) ? PM_LOCKONFAULT : 0);
+
+		f->def_lock = (fl & RME_MCL_FUTURE) ? lock : 0;
+		if (op->kind == RME_TRACE_OP_MUNLOCKALL || (fl & RME_MCL_CURRENT))
+			pm_lock(&f->map, 0, UINT64_MAX, op->kind == RME_TRACE_OP_MUNLOCKALL ? 0 : lock);
 		return;
 	}
 	default:
@@ -261,6 +284,7 @@ compute(rme_trace_t *trace, trace_stats_t *st)
 	f.slot = xcalloc(rme_trace_slot_count(trace), sizeof(*f.slot));
 	f.next_outside = OUTSIDE_BASE;
 	f.shared_objects = 0;
+	f.def_lock = 0;
 	f.st = st;
 	for (size_t i = 0; i < n; i++) {
 		const rme_trace_op_t *op = rme_trace_op(trace, i);
@@ -270,7 +294,7 @@ compute(rme_trace_t *trace, trace_stats_t *st)
 		if (expected_failure(op))
 			st->failing++;
 		follow(&f, op);
-		if (op->kind >= RME_TRACE_OP_MMAP && op->kind <= RME_TRACE_OP_MSYNC)
+		if (rme_executor_is_libc(op->kind))
 			measure(&f, op->kind == RME_TRACE_OP_MMAP || op->kind == RME_TRACE_OP_MREMAP);
 	}
 	free(f.slot);
