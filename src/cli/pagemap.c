@@ -226,19 +226,32 @@ pm_map(pagemap_t *pm, uint64_t start, uint64_t end, const pm_attr_t *attr)
 	insert_counted(pm, pm_first_after(pm, start), &p);
 }
 
+/*
+ * The pieces of [start, end), cut at its edges, as [*first, *last), their
+ * contribution to the totals taken back: the caller changes them and
+ * calls tally(pm, first, last + 1, 1). 0 if the range is empty.
+ */
+static int
+begin_change(pagemap_t *pm, uint64_t start, uint64_t end, size_t *first, size_t *last)
+{
+	if (start >= end)
+		return 0;
+	split_at(pm, start);
+	split_at(pm, end);
+	*first = pm_first_after(pm, start);
+	for (*last = *first; *last < pm->n && pm->piece[*last].start < end; (*last)++)
+		;
+	tally(pm, *first, *last + 1, -1);
+	return 1;
+}
+
 void
 pm_protect(pagemap_t *pm, uint64_t start, uint64_t end, unsigned prot)
 {
 	size_t first, last;
 
-	if (start >= end)
+	if (!begin_change(pm, start, end, &first, &last))
 		return;
-	split_at(pm, start);
-	split_at(pm, end);
-	first = pm_first_after(pm, start);
-	for (last = first; last < pm->n && pm->piece[last].start < end; last++)
-		;
-	tally(pm, first, last + 1, -1);
 	for (size_t i = first; i < last; i++) {
 		pm_attr_t *a = &pm->piece[i].attr;
 
@@ -257,14 +270,8 @@ pm_lock(pagemap_t *pm, uint64_t start, uint64_t end, unsigned lock)
 {
 	size_t first, last;
 
-	if (start >= end)
+	if (!begin_change(pm, start, end, &first, &last))
 		return;
-	split_at(pm, start);
-	split_at(pm, end);
-	first = pm_first_after(pm, start);
-	for (last = first; last < pm->n && pm->piece[last].start < end; last++)
-		;
-	tally(pm, first, last + 1, -1);
 	for (size_t i = first; i < last; i++)
 		pm->piece[i].attr.flags = (pm->piece[i].attr.flags & ~PM_LOCK_MASK) | lock;
 	tally(pm, first, last + 1, 1);
