@@ -39,7 +39,7 @@ typedef struct rme_replay_options {
 	int check;          /* run the model's invariant checker after every operation */
 	int memcheck_blocks; /* under Valgrind: RAM nobody frees is a leak (rme_model_config_t) */
 	const rme_allocator_t *allocator; /* the model's metadata; NULL: malloc */
-	/* called with the number of operations done so far, every 65536 operations */
+	/* called with the number of operations done so far, every 1024 operations */
 	void (*progress)(void *ctx, size_t done, size_t total);
 	void *progress_ctx;
 	/*
@@ -49,6 +49,12 @@ typedef struct rme_replay_options {
 	 */
 	int (*observe)(void *ctx, const rme_replay_step_t *step, char *msg, size_t msglen);
 	void *observe_ctx;
+	/*
+	 * Called once with observe_ctx when the model (and the mmap layer) are
+	 * set up, before the first operation: step->op and step->actual are
+	 * NULL. NULL: none.
+	 */
+	void (*start)(void *ctx, const rme_replay_step_t *step);
 	/* Override the trace's quota directive with a quota that never limits. */
 	int unlimited_quota;
 } rme_replay_options_t;

@@ -13,6 +13,7 @@
 #include <rmemu/mmap.h>
 #include <rmemu/genode_prims.h>
 #include <rmemu/prims_model.h>
+#include <rmemu/view.h>
 
 #define RMEMU_VERSION_STRING "0.1.0"
 

@@ -28,6 +28,7 @@
 
 #include "bench.h"
 #include "cli.h"
+#include "progress.h"
 
 uint64_t
 bench_now_ns(void)
@@ -828,7 +829,7 @@ static const struct bench_workload workloads[] = {
 static void
 bench_usage(FILE *out)
 {
-	fputs("usage: rmemu bench [--json] [--workload NAME] [--live N[,N...]] [--ops N]\n"
+	fputs("usage: rmemu bench [--json] [--quiet] [--workload NAME] [--live N[,N...]] [--ops N]\n"
 	      "\n"
 	      "Time per operation at each number of live mappings (default 1000,10000,\n"
 	      "30000,100000,1000000); a benchmark, not a test. The mmap workload runs the\n"
@@ -908,18 +909,22 @@ cmd_bench(int argc, char **argv)
 		{ "workload", required_argument, NULL, 'w' },
 		{ "live", required_argument, NULL, 'n' },
 		{ "ops", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t lives[32] = { 1000, 10000, 30000, 100000, 1000000 }, ops = 200000;
 	size_t nlives = 5;
 	const char *only = NULL;
-	int json = 0, first = 1, c, status = EXIT_OK;
+	int json = 0, quiet = 0, first = 1, c, status = EXIT_OK;
+	uint64_t runs = 0;
+	cli_progress_t progress;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jw:n:o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jw:n:o:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
+		case 'q': quiet = 1; break;
 		case 'w': only = optarg; break;
 		case 'n': {
 			char *p = optarg, *end;
@@ -954,20 +959,32 @@ cmd_bench(int argc, char **argv)
 	else
 		printf("%-12s %10s %10s %10s %10s\n", "workload", "live", "median ns", "p99 ns",
 		       "bytes/map");
+	/* the progress line counts the work: mappings built up and operations measured */
+	for (size_t w = 0; w < sizeof(workloads) / sizeof(*workloads); w++)
+		for (size_t i = 0; i < nlives && !(only && strcmp(only, workloads[w].name) != 0); i++)
+			runs += lives[i] + ops;
+	cli_progress_begin(&progress, "rmemu bench", "operations", runs, quiet);
+	runs = 0;
 	for (size_t w = 0; w < sizeof(workloads) / sizeof(*workloads); w++) {
 		if (only && strcmp(only, workloads[w].name) != 0)
 			continue;
 		for (size_t i = 0; i < nlives; i++) {
 			struct bench_result r = { 0 };
-			if (workloads[w].run(lives[i], ops, &r) != 0) {
+			int failed = workloads[w].run(lives[i], ops, &r) != 0;
+
+			cli_progress_clear(&progress);
+			if (failed) {
 				fprintf(stderr, "rmemu bench: %s at %" PRIu64 " live mappings failed\n",
 				        workloads[w].name, lives[i]);
 				status = EXIT_DIVERGED;
-				continue;
+			} else {
+				print_result(json, &first, &workloads[w], lives[i], &r);
 			}
-			print_result(json, &first, &workloads[w], lives[i], &r);
+			runs += lives[i] + ops;
+			cli_progress_update(&progress, runs);
 		}
 	}
+	cli_progress_end(&progress);
 	if (json)
 		printf("\n]\n");
 	return status;

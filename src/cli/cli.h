@@ -19,6 +19,10 @@ int cmd_bench(int argc, char **argv);
  */
 int cli_read_file(const char *path, char **text, size_t *len);
 
+/* The last line of the trace that holds an operation: what progress counts to. */
+struct rme_trace;
+size_t cli_trace_lines(const struct rme_trace *trace);
+
 /* The canonical trace printer's write callback for a FILE *. */
 void cli_write_file(void *ctx, const char *buf, size_t len);
 

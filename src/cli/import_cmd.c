@@ -14,7 +14,7 @@
 static void
 import_usage(FILE *out)
 {
-	fputs("usage: rmemu import-strace [-o DIR] [--strict] [--quota SPEC] [--max-map-count N] LOG\n"
+	fputs("usage: rmemu import-strace [-o DIR] [--strict] [--quota SPEC] [--max-map-count N] [--quiet] LOG\n"
 	      "       (- reads standard input)\n"
 	      "\n"
 	      "Turn a log of 'strace -f -e trace=%memory,clone,clone3,fork,vfork,execve -o LOG CMD'\n"
@@ -30,6 +30,7 @@ import_usage(FILE *out)
 	      "                    never limits the mmap area)\n"
 	      "  -m, --max-map-count N  vm.max_map_count where the log was made (rmemu record\n"
 	      "                    gives it), to tell its refusals from others'\n"
+	      "      --quiet       no progress line\n"
 	      "  -h, --help        show this help\n"
 	      "\n"
 	      "Exit status: 0 when the traces were written, 2 on bad usage or input.\n", out);
@@ -68,6 +69,7 @@ cmd_import_strace(int argc, char **argv)
 		{ "strict", no_argument, NULL, 's' },
 		{ "quota", required_argument, NULL, 'q' },
 		{ "max-map-count", required_argument, NULL, 'm' },
+		{ "quiet", no_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -92,6 +94,7 @@ cmd_import_strace(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'Q': opt.quiet = 1; break;
 		case 'q':
 			if (import_parse_quota(optarg, &opt) != 0)
 				return EXIT_USAGE;

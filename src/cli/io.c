@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rmemu/trace.h>
+
 #include "cli.h"
 
 int
@@ -57,4 +59,12 @@ void
 cli_write_file(void *ctx, const char *buf, size_t len)
 {
 	fwrite(buf, 1, len, (FILE *)ctx);
+}
+
+size_t
+cli_trace_lines(const rme_trace_t *trace)
+{
+	size_t n = rme_trace_op_count(trace);
+
+	return n ? rme_trace_op(trace, n - 1)->line : 0;
 }

@@ -23,6 +23,7 @@
 #include <rmemu/rmemu.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "pagemap.h"
 #include "xalloc.h"
 
@@ -344,11 +345,28 @@ ignore_diag(void *ctx, size_t line, const char *msg)
 	(void)msg;
 }
 
+/* The replay counts operations; the progress line counts the trace's lines. */
+struct stats_progress {
+	const rme_trace_t *trace;
+	cli_progress_t line;
+};
+
 static void
-layer_needs(rme_trace_t *trace, layer_figures_t *out)
+replay_progress(void *ctx, size_t done, size_t total)
+{
+	struct stats_progress *sp = ctx;
+
+	(void)total;
+	if (done)
+		cli_progress_update(&sp->line, rme_trace_op(sp->trace, done - 1)->line);
+}
+
+static void
+layer_needs(rme_trace_t *trace, const char *name, int quiet, layer_figures_t *out)
 {
 	rme_replay_options_t opt;
 	rme_replay_report_t rep;
+	struct stats_progress sp = { trace, { 0 } };
 	rme_err_t err;
 
 	memset(out, 0, sizeof(*out));
@@ -362,7 +380,11 @@ layer_needs(rme_trace_t *trace, layer_figures_t *out)
 	opt.unlimited_quota = 1;
 	opt.observe = watch_quota;
 	opt.observe_ctx = out;
+	opt.progress = replay_progress;
+	opt.progress_ctx = &sp;
+	cli_progress_begin(&sp.line, name, "lines", cli_trace_lines(trace), quiet);
 	err = rme_replay(trace, &opt, &rep, ignore_diag, NULL);
+	cli_progress_end(&sp.line);
 	if (err == RME_ERR_UNSUPPORTED) {
 		out->why_not = "this build's replay cannot run the trace";
 		return;
@@ -504,13 +526,14 @@ print_json(FILE *out, const char *path, const trace_stats_t *st, const layer_fig
 static void
 stats_usage(FILE *out)
 {
-	fputs("usage: rmemu stats [--json] TRACE...\n"
+	fputs("usage: rmemu stats [--json] [--quiet] TRACE...\n"
 	      "\n"
 	      "What a trace asks of Genode: operations by kind, the peak number of mappings,\n"
 	      "peak mapped and committed bytes, the largest reservation, the mmap-area it\n"
 	      "needs, and what the mmap layer needed on the model.\n"
 	      "\n"
 	      "  -j, --json   one JSON object per trace, one per line\n"
+	      "  -q, --quiet  no progress line\n"
 	      "  -h, --help   show this help\n"
 	      "\n"
 	      "Exit status: 0, or 2 on bad usage or a trace that does not parse.\n", out);
@@ -521,15 +544,17 @@ cmd_stats(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int json = 0, c, status = EXIT_OK;
+	int json = 0, quiet = 0, c, status = EXIT_OK;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
+		case 'q': quiet = 1; break;
 		case 'h': stats_usage(stdout); return EXIT_OK;
 		default: stats_usage(stderr); return EXIT_USAGE;
 		}
@@ -559,7 +584,7 @@ cmd_stats(int argc, char **argv)
 		}
 		free(text);
 		compute(trace, &st);
-		layer_needs(trace, &lf);
+		layer_needs(trace, name, quiet, &lf);
 		if (json)
 			print_json(stdout, name, &st, &lf);
 		else

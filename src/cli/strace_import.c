@@ -45,6 +45,7 @@ static void
 bad_line(importer_t *imp, const char *why, const char *line, size_t len)
 {
 	imp->bad_lines++;
+	cli_progress_clear(&imp->progress);
 	fprintf(stderr, "%s:%zu: cannot read this line (%s): \"%.*s%s\"\n", imp->log_name, imp->line,
 	        why, (int)(len > 60 ? 60 : len), line, len > 60 ? "..." : "");
 }
@@ -148,6 +149,18 @@ on_line(importer_t *imp, const char *line, size_t len)
 	return imp->opt->strict && (imp->bad_lines > before || imp->strict_stop) ? -1 : 0;
 }
 
+static size_t
+count_lines(const char *text, size_t len)
+{
+	size_t n = 0;
+
+	for (const char *p = text, *end = text + len; p < end; n++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		p = nl ? nl + 1 : end;
+	}
+	return n;
+}
+
 int
 strace_import(const char *log_name, const char *text, size_t len, const char *prefix,
               const import_options_t *opt)
@@ -161,6 +174,7 @@ strace_import(const char *log_name, const char *text, size_t len, const char *pr
 	imp.log_name = log_name;
 	imp.opt = opt;
 	imp.first_pid = -1;
+	cli_progress_begin(&imp.progress, log_name, "lines", count_lines(text, len), opt->quiet);
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
@@ -170,6 +184,8 @@ strace_import(const char *log_name, const char *text, size_t len, const char *pr
 
 		imp.line++;
 		pos += n + 1;
+		if ((imp.line & 0x3ff) == 0)
+			cli_progress_update(&imp.progress, imp.line);
 		/*
 		 * On standard error, strace's own "strace: Process N attached" can
 		 * cut a line in two; put it back together without the note.
@@ -193,6 +209,7 @@ strace_import(const char *log_name, const char *text, size_t len, const char *pr
 		}
 	}
 	free(carry.p);
+	cli_progress_end(&imp.progress);
 	if (status == EXIT_OK) {
 		/* calls still unfinished at the end of the log never returned */
 		for (size_t i = 0; i < imp.ntasks; i++)

@@ -15,6 +15,7 @@ typedef struct import_options {
 	uint64_t ram_quota, cap_quota;
 	const char *note;           /* a comment for the head of every trace (the command line), or NULL */
 	uint64_t system_map_count_max; /* vm.max_map_count where the log was made; 0 if not known */
+	int quiet;                  /* no progress line */
 } import_options_t;
 
 /*

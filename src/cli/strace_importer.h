@@ -34,6 +34,7 @@
 #include <rmemu/trace.h>
 
 #include "pagemap.h"
+#include "progress.h"
 #include "strace_import.h"
 #include "strace_parse.h"
 
@@ -181,6 +182,7 @@ typedef struct importer {
 	kept_kind_t *kept;          /* the kinds of calls kept as comments, for the summary */
 	size_t nkept, kept_cap;
 	int strict_stop;            /* --strict: a call was dropped or could not be read */
+	cli_progress_t progress;    /* over the log's lines */
 } importer_t;
 
 /*

@@ -1,20 +1,19 @@
 /*
  * trace_cmds.c: the subcommands that work on traces: replay, check, fmt.
  */
-/* getopt_long, clock_gettime and isatty are GNU and POSIX, not C11 */
+/* getopt_long is GNU, not C11 */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <rmemu/rmemu.h>
 
 #include "cli.h"
 #include "linux_diff.h"
+#include "progress.h"
 
 /* A parsed trace with the text it came from, for one file on the command line. */
 struct loaded {
@@ -49,9 +48,8 @@ load(const char *path, struct loaded *out)
 
 struct replay_ui {
 	const char *path;
-	struct timespec start;
-	int on_terminal;
-	int progress_shown;
+	const rme_trace_t *trace;
+	cli_progress_t progress;
 };
 
 static void
@@ -59,36 +57,22 @@ print_divergence(void *ctx, size_t line, const char *msg)
 {
 	struct replay_ui *ui = ctx;
 
-	if (ui->progress_shown) {
-		fputs("\r\033[K", stderr);
-		ui->progress_shown = 0;
-	}
+	cli_progress_clear(&ui->progress);
 	if (line)
 		fprintf(stderr, "%s:%zu: %s\n", ui->path, line, msg);
 	else
 		fprintf(stderr, "%s: %s\n", ui->path, msg);
 }
 
-static double
-seconds_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
-/* On a terminal, a replay that takes more than a second shows how far it got. */
+/* The replay counts operations; a person reads the trace's lines. */
 static void
 print_progress(void *ctx, size_t done, size_t total)
 {
 	struct replay_ui *ui = ctx;
 
-	if (!ui->on_terminal || seconds_since(&ui->start) < 1.0)
-		return;
-	fprintf(stderr, "\r\033[K%s: %zu of %zu operations (%zu%%)", ui->path, done, total,
-	        total ? done * 100 / total : 100);
-	ui->progress_shown = 1;
+	(void)total;
+	if (done)
+		cli_progress_update(&ui->progress, rme_trace_op(ui->trace, done - 1)->line);
 }
 
 /*
@@ -182,7 +166,7 @@ replay_usage(FILE *out)
 	      "  -l, --linux      also run the libc-level operations on the Linux kernel and\n"
 	      "                   compare results, errno, mapped pages and rights, and bytes\n"
 	      "                   read after every operation (quota does not limit then)\n"
-	      "  -q, --quiet      no summary\n"
+	      "  -q, --quiet      no summary, no progress line\n"
 	      "  -h, --help       show this help\n"
 	      "\n"
 	      "Exit status: 0 if every expectation holds, 1 on a divergence or a leak,\n"
@@ -313,8 +297,8 @@ replay_one(struct replay_cmd *rc, const char *arg, int *status)
 		return;
 	}
 	ui.path = t.path;
-	ui.on_terminal = isatty(2);
-	clock_gettime(CLOCK_MONOTONIC, &ui.start);
+	ui.trace = t.trace;
+	cli_progress_begin(&ui.progress, t.path, "lines", cli_trace_lines(t.trace), rc->quiet);
 	rc->opt.progress = print_progress;
 	rc->opt.progress_ctx = &ui;
 	if (rc->out_path) {
@@ -323,8 +307,7 @@ replay_one(struct replay_cmd *rc, const char *arg, int *status)
 		rc->opt.observe_ctx = &rc->qn;
 	}
 	err = rme_replay(t.trace, &rc->opt, &rep, print_divergence, &ui);
-	if (ui.progress_shown)
-		fputs("\r\033[K", stderr);
+	cli_progress_end(&ui.progress);
 	if (rc->against_linux)
 		report_linux(rc, t.path);
 	if (err != RME_OK) {

@@ -285,6 +285,15 @@ rme_mmap_foreach_range(rme_mmap_t *mm, uint64_t start, uint64_t end,
 	LOCKED_CALL(mm, 0, mm->ops->foreach(mm, start, end, fn, ctx));
 }
 
+int
+rme_mmap_pieces_in(rme_mmap_t *mm, uint64_t lo, uint64_t hi,
+                   int (*fn)(void *ctx, const rme_mmap_piece_t *p), void *ctx)
+{
+	if (!fn || (mm && !mm->ops->pieces_in))
+		return -1;
+	LOCKED_CALL(mm, 0, mm->ops->pieces_in(mm, lo, hi, fn, ctx));
+}
+
 void
 rme_mmap_stats(rme_mmap_t *mm, rme_mmap_stats_t *out)
 {

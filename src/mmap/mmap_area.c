@@ -1032,4 +1032,5 @@ const mmap_ops_t mmap_area_ops = {
 	.foreach = mm_area_foreach,
 	.stats = mm_area_stats,
 	.check = mm_area_check,
+	.pieces_in = mm_area_pieces_in,
 };

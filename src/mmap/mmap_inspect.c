@@ -66,6 +66,33 @@ mm_area_foreach(rme_mmap_t *mm, uint64_t start, uint64_t end,
 	return prev ? fn(ctx, &v) : 0;
 }
 
+int
+mm_area_pieces_in(rme_mmap_t *mm, uint64_t lo, uint64_t hi,
+                  int (*fn)(void *ctx, const rme_mmap_piece_t *p), void *ctx)
+{
+	area_t *a = area_of(mm);
+
+	for (const mm_piece_t *s = mm_reg_lower_bound(&a->reg, lo); s && s->start < hi;
+	     s = mm_reg_next(s)) {
+		rme_mmap_vma_t v;
+		rme_mmap_piece_t p;
+		int rc;
+
+		vma_begin(&v, s);
+		p.start = v.start;
+		p.len = v.len;
+		p.prot = v.prot;
+		p.flags = v.flags;
+		p.offset = v.offset;
+		p.chunk = s->chunk ? s->chunk->ds : 0;
+		p.chunk_offset = s->chunk ? s->chunk_off : 0;
+		p.vma_start = !mm_piece_joins(mm_reg_prev(s), s);
+		if ((rc = fn(ctx, &p)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 void
 mm_area_stats(rme_mmap_t *mm, rme_mmap_stats_t *out)
 {

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <rmemu/mmap.h>
+#include <rmemu/view.h>
 
 #define MM_PAGE ((uint64_t)RME_MMAP_PAGE_SIZE)
 #define MM_PAGE_MASK (MM_PAGE - 1)
@@ -59,6 +60,9 @@ typedef struct mmap_ops {
 	               int (*fn)(void *ctx, const rme_mmap_vma_t *vma), void *ctx);
 	void (*stats)(rme_mmap_t *mm, rme_mmap_stats_t *out);
 	rme_err_t (*check)(rme_mmap_t *mm, char *msg, size_t msglen);
+	/* optional (rmemu/view.h): the pieces overlapping [lo, hi); NULL if it cannot tell */
+	int (*pieces_in)(rme_mmap_t *mm, uint64_t lo, uint64_t hi,
+	                 int (*fn)(void *ctx, const rme_mmap_piece_t *p), void *ctx);
 } mmap_ops_t;
 
 /* The head every implementation's instance starts with. */

@@ -284,7 +284,7 @@ run(struct replay *r)
 				break;
 			}
 		}
-		if (r->opt->progress && ((i + 1) & 0xffff) == 0)
+		if (r->opt->progress && ((i + 1) & 0x3ff) == 0)
 			r->opt->progress(r->opt->progress_ctx, i + 1, nops);
 	}
 	return RME_OK;
@@ -326,6 +326,13 @@ rme_replay(rme_trace_t *trace, const rme_replay_options_t *options,
 	}
 	rme_quota(r.model, &r.start_quota);
 	rme_model_stats(r.model, &r.start_stats);
+	if (r.opt->start) {
+		rme_replay_step_t step = {
+			.trace = trace, .slots = r.slots, .model = r.model,
+			.mmap = r.mm ? replay_mmap_instance(r.mm) : NULL, .start_quota = &r.start_quota,
+		};
+		r.opt->start(r.opt->observe_ctx, &step);
+	}
 	err = run(&r);
 	if (err != RME_OK)
 		goto out;
