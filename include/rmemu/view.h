@@ -55,6 +55,13 @@ rme_rm_faulters(const rme_model_t *model, rme_cap_t rm,
                 int (*fn)(void *ctx, const rme_fault_t *f), void *ctx);
 
 /*
+ * What the PD has donated to the RM session so far (rme_model_stats's
+ * rm_session_ram and _caps), without the walk over every region that
+ * rme_model_stats makes.
+ */
+RME_EXPORT void rme_rm_session_donation(const rme_model_t *model, uint64_t *ram, uint64_t *caps);
+
+/*
  * A piece of a mapping: a page range with one protection, backed by at
  * most one RAM chunk. A VMA (rme_mmap_vma_t) is a run of pieces; vma_start
  * says where one begins.

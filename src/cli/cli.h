@@ -31,6 +31,9 @@ int cmd_import_strace(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 
+/* show: the address space drawn (show.h). */
+int cmd_show(int argc, char **argv);
+
 /* genode-log, diff: closing the loop with real Genode (genode/README.md). */
 int cmd_genode_log(int argc, char **argv);
 int cmd_diff(int argc, char **argv);

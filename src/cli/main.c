@@ -18,6 +18,7 @@ static const struct command {
 	{ "fmt", cmd_fmt, "print a trace in canonical form" },
 	{ "import-strace", cmd_import_strace, "turn an strace log of memory calls into traces" },
 	{ "record", cmd_record, "run a program under strace and write its traces" },
+	{ "show", cmd_show, "draw the address space as SVG, or HTML with a slider over the trace" },
 	{ "stats", cmd_stats, "what a trace asks of Genode: peaks, area and quota" },
 	{ "bench", cmd_bench, "measure time per operation and metadata per mapping" },
 	{ "genode-log", cmd_genode_log, "extract the canonical trace from a Genode log" },

@@ -85,3 +85,10 @@ rme_rm_faulters(const rme_model_t *m, rme_cap_t cap,
 	}
 	return RME_OK;
 }
+
+void
+rme_rm_session_donation(const rme_model_t *m, uint64_t *ram, uint64_t *caps)
+{
+	*ram = m ? m->rm_session.donated_ram : 0;
+	*caps = m ? m->rm_session.donated_caps : 0;
+}
