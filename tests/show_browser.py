@@ -187,12 +187,12 @@ def main():
             want = {"regions": regions, "pieces": pieces, "vmas": vmas, "faulters": faulters}
             check(got == want, "step %d: drawn %s, the model has %s" % (step, got, want))
 
-        # back to where the page opened, and a hover over the widest region
+        # back to where the page opened, and a hover over the widest region of the deepest row
         b.evaluate("rmemuShow.setStep(%d), 1" % first["step"])
         b.evaluate(NEXT_FRAME)
         box = json.loads(b.evaluate(
-            "JSON.stringify([...document.querySelectorAll('#pic rect.region')].map(r => "
-            "r.getBoundingClientRect()).sort((a, b) => b.width - a.width).map(r => "
+            "JSON.stringify([...document.querySelectorAll('#pic rect.region:not(.agg)')].map(r => "
+            "r.getBoundingClientRect()).sort((a, b) => b.y - a.y || b.width - a.width).map(r => "
             "({x: r.x + r.width / 2, y: r.y + r.height / 2}))[0])"))
         b.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": box["x"], "y": box["y"]})
         b.evaluate(NEXT_FRAME)

@@ -5,9 +5,12 @@
  * print nothing at all, and a line redrawn more often than four times a
  * second only flickers. The clock is read on every update, which costs
  * some tens of nanoseconds; callers update every thousand steps or so.
+ * RMEMU_PROGRESS_AFTER (seconds) moves the first threshold, so that a
+ * test (tests/progress.test) need not run for a second to see the line.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +37,9 @@ cli_progress_begin(cli_progress_t *p, const char *label, const char *unit, uint6
 	p->shown = 0;
 	p->start = now_seconds();
 	p->last = 0;
+	p->after = 1.0;
+	if (getenv("RMEMU_PROGRESS_AFTER"))
+		p->after = strtod(getenv("RMEMU_PROGRESS_AFTER"), NULL);
 }
 
 /* "12 s", "3 min 5 s", "2 h 10 min" */
@@ -61,10 +67,10 @@ cli_progress_update(cli_progress_t *p, uint64_t done)
 		return;
 	now = now_seconds();
 	elapsed = now - p->start;
-	if (elapsed < 1.0 || (p->shown && now - p->last < 0.25))
+	if (elapsed < p->after || (p->shown && now - p->last < 0.25))
 		return;
 	p->last = now;
-	rate = (double)done / elapsed;
+	rate = elapsed > 0 ? (double)done / elapsed : 0;
 	fprintf(stderr, "\r\033[K%s: %llu", p->label, (unsigned long long)done);
 	if (p->total)
 		fprintf(stderr, " of %llu", (unsigned long long)p->total);

@@ -18,6 +18,7 @@ typedef struct cli_progress {
 	int enabled;                /* standard error is a terminal and not --quiet */
 	int shown;                  /* a line is on the screen now */
 	double start, last;         /* seconds on the monotonic clock */
+	double after;               /* show nothing before this many seconds (1; RMEMU_PROGRESS_AFTER) */
 } cli_progress_t;
 
 /* Start counting; quiet (or standard error not being a terminal) keeps it silent. */

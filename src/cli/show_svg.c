@@ -336,8 +336,8 @@ draw_axis(FILE *out, const sh_scale_t *s, double y, double bottom)
 			        SHOW_LEFT + m - 4.5, y);
 		}
 		/* labels on two alternating lines, where there is room */
-		if (x - last[line] >= SHOW_LABEL_GAP) {
-			int at_end = x > s->width - SHOW_LABEL_GAP;   /* ends at its mark, inside the picture */
+		int at_end = x > s->width - SHOW_LABEL_GAP;   /* ends at its mark, inside the picture */
+		if (x - last[line] >= (at_end ? 2 : 1) * SHOW_LABEL_GAP) {
 			fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\"/>\n"
 			        "<text class=\"addr\" x=\"%.1f\" y=\"%.1f\"%s>0x%" PRIx64 "</text>\n",
 			        SHOW_LEFT + x, y - 3 - line * 11, SHOW_LEFT + x, y, SHOW_LEFT + x + (at_end ? -1 : 1),
