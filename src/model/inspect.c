@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rmemu/view.h>
+
 #include "costs.h"
 #include "model_internal.h"
 
@@ -31,27 +33,8 @@ rme_err_t
 rme_rm_regions(const rme_model_t *m, rme_cap_t cap,
                int (*fn)(void *ctx, const rme_region_info_t *r), void *ctx)
 {
-	struct rm *rm = m ? rm_of(m, cap) : NULL;
-
-	if (!rm || !fn)
-		return RME_ERR_INVALID_ARGUMENT;
-	for (plc_block_t *b = plc_first(&rm->map); b; b = plc_next(b)) {
-		rme_region_info_t r;
-
-		if (!b->used)
-			continue;
-		memset(&r, 0, sizeof(r));   /* callers may compare whole structs */
-		r.base = b->addr;
-		r.size = b->size;
-		r.offset = b->region.offset;
-		r.ds = b->region.ds ? b->region.ds->cap : 0;
-		r.writeable = b->write;
-		r.executable = b->exec;
-		r.reserved = b->region.ds == NULL;
-		if (fn(ctx, &r))
-			break;
-	}
-	return RME_OK;
+	/* all of them: the range form walks the map (view.c) */
+	return rme_rm_regions_in(m, cap, 0, UINT64_MAX, fn, ctx);
 }
 
 /* ---- Digest ----------------------------------------------------------------- */
