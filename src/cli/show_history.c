@@ -620,7 +620,14 @@ follow(sh_history_t *h, const rme_replay_step_t *step)
 	case RME_TRACE_OP_MPROTECT:
 	case RME_TRACE_OP_MADVISE:
 	case RME_TRACE_OP_MSYNC:
+	case RME_TRACE_OP_MLOCK:
+	case RME_TRACE_OP_MUNLOCK:
 		touched(h, rme_trace_addr_eval(&op->u.range.addr, slots), op->u.range.len);
+		break;
+	case RME_TRACE_OP_MLOCKALL:
+	case RME_TRACE_OP_MUNLOCKALL:
+		/* every mapping's lock changes */
+		touched(h, 0, UINT64_MAX);
 		break;
 	case RME_TRACE_OP_MREMAP:
 		touched(h, rme_trace_addr_eval(&op->u.mremap.addr, slots), op->u.mremap.old_len);
