@@ -636,7 +636,19 @@ follow(sh_history_t *h, const rme_replay_step_t *step)
 		if (op->u.mremap.has_fixed)
 			touched(h, rme_trace_addr_eval(&op->u.mremap.fixed, slots), op->u.mremap.new_len);
 		break;
+	case RME_TRACE_OP_RAM_ALLOC:
+	case RME_TRACE_OP_ROM:
+	case RME_TRACE_OP_RM_CREATE:
+	case RME_TRACE_OP_RM_DATASPACE:
+	case RME_TRACE_OP_FAULT:
+	case RME_TRACE_OP_EXPECT_QUOTA:
+	case RME_TRACE_OP_EXPECT_LEAK_FREE:
+	case RME_TRACE_OP_EXPECT_MAPPINGS:
+		break;   /* nothing drawn changes */
 	default:
+		/* an operation this file does not know yet: drawn right, if slowly */
+		look_everywhere(h, 1);
+		touched(h, 0, UINT64_MAX);
 		break;
 	}
 	look_at_pending(h);
