@@ -123,6 +123,116 @@ START_TEST(r7_free_returns_both_and_ignores_foreign)
 }
 END_TEST
 
+/* A model with the given quota on a kernel (hw or linux). */
+static rme_model_t *
+model_on(rme_kernel_t kernel, uint64_t ram, uint64_t caps)
+{
+	rme_model_config_t cfg;
+	rme_model_t *m = NULL;
+
+	rme_model_config_init(&cfg);
+	cfg.kernel = kernel;
+	cfg.ram_quota = ram;
+	cfg.cap_quota = caps;
+	ck_assert_ok(rme_model_create(&cfg, &m));
+	return m;
+}
+
+/*
+ * Core's slab of dataspace metadata, as measured on a fresh PD
+ * (tests/traces/genode/hw_ds_slab.trace, linux_ds_slab.trace): its first
+ * block is embedded; a page and a cap more at the 14th dataspace on
+ * base-hw (16 entries a block, grown when 3 are free), the 13th on
+ * base-linux (15), and every 16th / 15th after.
+ */
+START_TEST(ds_slab_grows_at_measured_points)
+{
+	static const struct { rme_kernel_t kernel; unsigned first, every; } k[] = {
+		{ RME_KERNEL_HW, 14, 16 }, { RME_KERNEL_LINUX, 13, 15 },
+	};
+
+	for (unsigned i = 0; i < 2; i++) {
+		rme_model_t *m = model_on(k[i].kernel, 16 << 20, 1000);
+		rme_cap_t ds;
+		uint64_t blocks = 0;
+
+		for (unsigned n = 1; n <= 60; n++) {
+			ck_assert_ok(rme_ram_alloc(m, 4096, &ds));
+			if (n >= k[i].first && (n - k[i].first) % k[i].every == 0)
+				blocks++;
+			quota_is(m, (n + blocks) * 4096, n + blocks);
+		}
+		tu_check(m);
+		rme_model_destroy(m);
+	}
+}
+END_TEST
+
+/*
+ * Freed entries give blocks back only when a block is empty and more than
+ * two blocks' worth are free: at most two blocks stay when everything is
+ * freed, and map/unmap cycles cost nothing more, however many.
+ */
+START_TEST(ds_slab_is_bounded_by_two_blocks)
+{
+	rme_model_t *m = tu_model(16 << 20, 1000);
+	rme_model_stats_t st;
+	rme_cap_t ds[100];
+
+	for (unsigned cycle = 0; cycle < 1000; cycle++) {
+		unsigned n = 1 + cycle % 100;
+
+		for (unsigned i = 0; i < n; i++)
+			ck_assert_ok(rme_ram_alloc(m, 4096, &ds[i]));
+		/* in order, in reverse, or odd ones first */
+		for (unsigned i = 0; i < n; i++) {
+			unsigned j = cycle % 3 == 0 ? i : cycle % 3 == 1 ? n - 1 - i
+			           : (2 * i + 1 < n ? 2 * i + 1 : 2 * (i - n / 2));
+			ck_assert_ok(rme_ram_free(m, ds[j]));
+		}
+		rme_model_stats(m, &st);
+		ck_assert_uint_le(st.ds_md_ram, 2 * 4096);
+		quota_is(m, st.ds_md_ram, st.ds_md_caps);
+		tu_check(m);
+	}
+	/* 100 live dataspaces took 6 blocks; all freed, two stay */
+	rme_model_stats(m, &st);
+	ck_assert_uint_eq(st.ds_md_ram, 2 * 4096);
+	ck_assert_uint_eq(st.ds_md_caps, 2);
+	rme_model_teardown(m);
+	quota_is(m, 0, 0);
+	rme_model_destroy(m);
+}
+END_TEST
+
+/*
+ * When the slab must grow and the PD has no capability for its block,
+ * Genode 26.02 fails the allocation with OUT_OF_CAPS and keeps the page
+ * and the capability it had reserved for the dataspace: they come back
+ * only when the PD closes (teardown).
+ */
+START_TEST(ds_slab_growth_without_a_cap_keeps_the_reservation)
+{
+	rme_model_t *m = tu_model(1 << 20, 14);
+	rme_cap_t ds;
+
+	for (unsigned n = 1; n <= 13; n++)
+		ck_assert_ok(rme_ram_alloc(m, 4096, &ds));
+	quota_is(m, 13 * 4096, 13);
+	/* the 14th needs a cap for itself and one for the slab's block: one is left */
+	ck_assert_err(rme_ram_alloc(m, 4096, &ds), RME_ERR_OUT_OF_CAPS);
+	ck_assert_uint_eq(ds, 0);
+	quota_is(m, 14 * 4096, 14);
+	tu_check(m);
+	/* nothing left at all now */
+	ck_assert_err(rme_ram_alloc(m, 4096, &ds), RME_ERR_OUT_OF_CAPS);
+	quota_is(m, 14 * 4096, 14);
+	rme_model_teardown(m);
+	quota_is(m, 0, 0);
+	rme_model_destroy(m);
+}
+END_TEST
+
 START_TEST(rm_create_costs_and_destroy_returns)
 {
 	rme_model_t *m = tu_model(1 << 20, 20);
@@ -537,6 +647,9 @@ quota_suite(void)
 	tcase_add_test(r7, r7_ram_alloc_of_zero_is_denied);
 	tcase_add_test(r7, r7_caps_run_out_ram_is_checked_first);
 	tcase_add_test(r7, r7_free_returns_both_and_ignores_foreign);
+	tcase_add_test(r7, ds_slab_grows_at_measured_points);
+	tcase_add_test(r7, ds_slab_is_bounded_by_two_blocks);
+	tcase_add_test(r7, ds_slab_growth_without_a_cap_keeps_the_reservation);
 	tcase_add_test(rm, rm_create_costs_and_destroy_returns);
 	tcase_add_test(rm, metadata_slab_grows_at_core_threshold);
 	tcase_add_test(rm, metadata_of_session_maps_comes_in_upgrade_steps);

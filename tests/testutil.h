@@ -75,9 +75,11 @@ tu_attach_any(rme_model_t *m, rme_cap_t rm, rme_cap_t ds, uint64_t size, int wri
 
 /*
  * The quota that the model's objects hold: what is in use, less what the
- * PD donated to the RM session. That donation stays with the session when
- * core frees the session's region maps (as on real Genode), so a test that
- * wants "everything is back" compares this.
+ * PD donated to the RM session and the blocks of core's slab of dataspace
+ * metadata. That donation stays with the session when core frees the
+ * session's region maps, and core keeps up to two slab blocks when every
+ * dataspace is freed (as on real Genode), so a test that wants
+ * "everything is back" compares this.
  */
 static inline void
 tu_quota_held(const rme_model_t *m, rme_quota_t *q)
@@ -86,8 +88,8 @@ tu_quota_held(const rme_model_t *m, rme_quota_t *q)
 
 	rme_quota(m, q);
 	rme_model_stats(m, &s);
-	q->ram_used -= s.rm_session_ram;
-	q->cap_used -= s.rm_session_caps;
+	q->ram_used -= s.rm_session_ram + s.ds_md_ram;
+	q->cap_used -= s.rm_session_caps + s.ds_md_caps;
 }
 
 static inline void

@@ -45,6 +45,14 @@ typedef enum {
 #define RME_GENODE_OLDEST 2005u
 #define RME_GENODE_NEWEST 2602u
 
+/*
+ * The PD's quota when a configuration (or a trace's quota directive) does
+ * not say: the model's default, and what the rmemu_replay component funds
+ * the PD of a trace without a quota directive with.
+ */
+#define RME_DEFAULT_RAM_QUOTA ((uint64_t)64 << 20)
+#define RME_DEFAULT_CAP_QUOTA 1000u
+
 typedef struct rme_model_config {
 	uint64_t ram_quota;              /* bytes of RAM quota of the PD */
 	uint64_t cap_quota;              /* capability quota of the PD */
@@ -271,6 +279,14 @@ typedef struct rme_model_stats {
 	 * the session closes (rme_model_teardown).
 	 */
 	uint64_t rm_session_ram, rm_session_caps;
+	/*
+	 * Quota held by core's slab of the PD's dataspace metadata: a page and
+	 * a capability for every block beyond the one embedded in the PD
+	 * session. Core gives a block back only when it is empty and more than
+	 * two blocks' worth of entries are free, so at most two blocks stay
+	 * when every dataspace was freed.
+	 */
+	uint64_t ds_md_ram, ds_md_caps;
 } rme_model_stats_t;
 
 RME_EXPORT void rme_model_stats(const rme_model_t *model, rme_model_stats_t *out);

@@ -19,6 +19,27 @@ enum {
 	COST_RAM_ALLOC_CAPS = 1,
 
 	/*
+	 * Core's slab of a PD's dataspace metadata (ds_slab.c): 4 KiB blocks
+	 * (Ram_dataspace_factory::SLAB_BLOCK_SIZE), the first embedded in the
+	 * PD session, every other one a page and a capability of the PD's
+	 * quota (Accounted_core_ram). Entries per block MEASURED on Genode
+	 * 26.02 (ffb059da4d8c, x86_64) with the rmemu_replay component in a
+	 * fresh PD (tests/traces/genode/hw_ds_slab.trace, linux_ds_slab.trace):
+	 * the first block is taken at the 14th dataspace on base-hw and the
+	 * 13th on base-linux, and one more every 16th / 15th, which is
+	 * (4096 - 40) / (sizeof(Dataspace_component) + 9) entries per block
+	 * with a slab that grows when no more than 3 entries are free.
+	 * base-linux's Dataspace_component holds a file name and is larger.
+	 * The 32-bit architectures are not measured: their smaller objects
+	 * would give more entries per block (the model uses the same figures).
+	 */
+	COST_DS_SLAB_ENTRIES = 16,
+	COST_DS_SLAB_ENTRIES_LINUX = 15,
+	COST_DS_SLAB_RAM = 4096,
+	COST_DS_SLAB_CAPS = 1,
+	COST_DS_SLAB_GROW_AT = 3,
+
+	/*
 	 * Region maps of the RM session (core kernels), MEASURED on base-hw
 	 * (Genode 26.02, ffb059da4d8c) with the rmemu_replay component
 	 * (tests/traces/genode/hw_quota.trace). Core takes them from the

@@ -126,6 +126,7 @@ rme_model_stats(const rme_model_t *m, rme_model_stats_t *out)
 	}
 	out->rm_session_ram = m->rm_session.donated_ram;
 	out->rm_session_caps = m->rm_session.donated_caps;
+	ds_slab_stats(m, &out->ds_md_ram, &out->ds_md_caps);
 	for (const struct ds *ds = m->dss; ds; ds = ds->next) {
 		if (!ds->internal)
 			out->dataspaces++;
@@ -209,6 +210,16 @@ rme_model_check(const rme_model_t *m, char *msg, size_t msglen)
 	}
 	ram += m->rm_session.donated_ram;
 	caps += m->rm_session.donated_caps;
+	{
+		const char *why;
+		uint64_t md_ram, md_caps;
+
+		if (!ds_slab_check(m, &why))
+			return check_fail(msg, msglen, why);
+		ds_slab_stats(m, &md_ram, &md_caps);
+		ram += md_ram + m->ds_slab.lost_ram;
+		caps += md_caps + m->ds_slab.lost_caps;
+	}
 	/* core's use of the session: its own share, the maps and their slabs, and what is left */
 	if (!model_is_linux(m) && m->rm_session.open &&
 	    (COST_RM_SESSION_OWN_RAM + session_ram + m->rm_session.avail_ram != m->rm_session.donated_ram ||

@@ -60,8 +60,8 @@ void
 rme_model_config_init(rme_model_config_t *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->ram_quota = (uint64_t)64 << 20;
-	cfg->cap_quota = 1000;
+	cfg->ram_quota = RME_DEFAULT_RAM_QUOTA;
+	cfg->cap_quota = RME_DEFAULT_CAP_QUOTA;
 	cfg->kernel = RME_KERNEL_HW;
 	cfg->arch = RME_ARCH_X86_64;
 	cfg->genode_release = RME_GENODE_DEFAULT;
@@ -147,6 +147,7 @@ rme_model_create(const rme_model_config_t *cfg, rme_model_t **out)
 	}
 	m->quota.ram_quota = cfg->ram_quota;
 	m->quota.cap_quota = cfg->cap_quota;
+	ds_slab_init(m);
 	cap_init(&m->caps, alloc, (uint16_t)atomic_fetch_add(&next_badge, 1));
 	if (cfg->memcheck_blocks)
 		mc_init(&m->memcheck);
@@ -177,6 +178,7 @@ rme_model_destroy(rme_model_t *m)
 		rm_delete(m, m->rms, true);
 	while (m->dss)
 		ds_delete(m, m->dss, true);
+	ds_slab_fini(m);
 	mc_fini(&m->memcheck);   /* blocks nobody freed stay behind: leaks */
 	cap_fini(&m->caps);
 	alloc = m->alloc;
@@ -227,6 +229,8 @@ rme_model_teardown(rme_model_t *m)
 			quota_refund(m, ds->size, COST_RAM_ALLOC_CAPS);
 		ds_delete(m, ds, true);
 	}
+	/* the PD's slab of dataspace metadata goes with its session */
+	ds_slab_close(m);
 }
 
 /* ---- Dataspaces ------------------------------------------------------------- */
@@ -289,11 +293,28 @@ rme_ram_alloc(rme_model_t *m, uint64_t size, rme_cap_t *out)
 		return RME_ERR_OUT_OF_RAM;
 	if (caps_avail(m) < COST_RAM_ALLOC_CAPS)
 		return RME_ERR_OUT_OF_CAPS;
+	/*
+	 * Core has reserved the dataspace's RAM and capability when its slab
+	 * of dataspace metadata must grow; the headroom covers the block's
+	 * page, but nothing its capability. If that is missing, the allocation
+	 * fails and Genode 26.02 keeps the reservation (Pd_session_component::
+	 * alloc_ram commits it before Ram_dataspace_factory::alloc_ram fails):
+	 * the PD has lost that much quota until it closes.
+	 */
+	if (ds_slab_grows(m) && (ram_avail(m) - rounded < COST_DS_SLAB_RAM ||
+	                         caps_avail(m) - COST_RAM_ALLOC_CAPS < COST_DS_SLAB_CAPS)) {
+		bool no_ram = ram_avail(m) - rounded < COST_DS_SLAB_RAM;
+		ds_slab_lose(m, rounded, COST_RAM_ALLOC_CAPS);
+		return no_ram ? RME_ERR_OUT_OF_RAM : RME_ERR_OUT_OF_CAPS;
+	}
 
+	if ((err = ds_slab_reserve(m)) != RME_OK)
+		return err;
 	err = ds_new(m, DS_RAM, rounded, &ds);
 	if (err != RME_OK)
 		return err;
 	(void)quota_charge(m, rounded, COST_RAM_ALLOC_CAPS);
+	ds->slab_block = ds_slab_alloc(m);
 	ds->mc_token = mc_alloc(&m->memcheck, rounded);
 	*out = ds->cap;
 	return RME_OK;
@@ -312,6 +333,7 @@ rme_ram_free(rme_model_t *m, rme_cap_t cap)
 		return RME_OK;
 	quota_refund(m, ds->size, COST_RAM_ALLOC_CAPS);
 	mc_free(ds->mc_token);
+	ds_slab_free(m, ds->slab_block);
 	ds_delete(m, ds, false);
 	return RME_OK;
 }

@@ -33,6 +33,7 @@ struct ds {
 	uint8_t src_align_log2;
 	bool writeable;
 	bool internal;              /* part of the initial layout (ld.lib.so, the layout maps' dataspaces) */
+	uint32_t slab_block;        /* RAM: the block of core's slab that holds its metadata (ds_slab.c) */
 	pagestore_t pages;          /* RAM and ROM content */
 	union {
 		uint8_t *mc_token;      /* RAM: the dataspace's memcheck block, if announced */
@@ -75,6 +76,26 @@ struct rm_session {
 	uint64_t avail_ram, avail_caps;
 };
 
+/*
+ * Core's slab of the PD's dataspace metadata (ds_slab.c): a ring of blocks,
+ * each a count of free entries, by index; block 0 is the one embedded in
+ * the PD session, which costs the PD nothing.
+ */
+struct ds_slab_block {
+	uint32_t next, prev;        /* the ring */
+	uint32_t avail;             /* free entries */
+	bool in_ring;               /* false: a free slot of blocks[] */
+};
+
+struct ds_slab {
+	struct ds_slab_block *blocks;
+	uint32_t nslots;            /* the size of blocks[] */
+	uint32_t curr;              /* the block the next allocation tries first; none before the first */
+	uint64_t total_avail, num_blocks;
+	uint64_t charged;           /* blocks taken from the PD's quota now */
+	uint64_t lost_ram, lost_caps; /* what failed allocations kept (ds_slab_lose) */
+};
+
 struct rme_model {
 	rme_model_config_t cfg;
 	const rme_allocator_t *alloc;
@@ -86,6 +107,7 @@ struct rme_model {
 	struct ds *dss;
 	uint64_t visit_stamp;       /* for cycle searches */
 	struct rm_session rm_session;
+	struct ds_slab ds_slab;     /* core's metadata of the PD's RAM dataspaces */
 	mc_arena_t memcheck;        /* RAM dataspaces as memcheck blocks, if asked for */
 };
 
@@ -121,6 +143,28 @@ rme_err_t slab_grow(void *ctx);
 void slab_shrink(void *ctx);
 /* A created region map is gone: what it cost goes back. */
 void rm_uncharge(struct rme_model *m);
+
+/* ---- ds_slab.c: core's slab of the PD's dataspace metadata ---------------- */
+
+void ds_slab_init(struct rme_model *m);
+/* Free the host memory of the slab (the model is destroyed). */
+void ds_slab_fini(struct rme_model *m);
+/* Whether the next allocation takes a block from the PD's quota. */
+bool ds_slab_grows(const struct rme_model *m);
+/* Get the host memory the next allocation may need; nothing else changes. */
+rme_err_t ds_slab_reserve(struct rme_model *m);
+/* An entry for a new dataspace (after ds_slab_reserve, with the quota checked): its block. */
+uint32_t ds_slab_alloc(struct rme_model *m);
+/* A dataspace's entry is freed: blocks may go back to the PD. */
+void ds_slab_free(struct rme_model *m, uint32_t block);
+/* An allocation failed while the slab grew: core keeps what it had reserved (ram, caps). */
+void ds_slab_lose(struct rme_model *m, uint64_t ram, uint64_t caps);
+/* The PD session closes: its blocks and what failed allocations kept come back. */
+void ds_slab_close(struct rme_model *m);
+/* The PD quota its blocks hold now. */
+void ds_slab_stats(const struct rme_model *m, uint64_t *ram, uint64_t *caps);
+/* The invariant checker's part: 1 if the slab adds up with the RAM dataspaces, else 0 and why. */
+int ds_slab_check(const struct rme_model *m, const char **why);
 
 /* ---- model.c: objects and dataspaces ------------------------------------ */
 

@@ -53,10 +53,14 @@ leak_free(struct replay *r, const rme_quota_t *q0, const rme_model_stats_t *s0,
 	 * cached in core after the trace detached everything: core's, not a
 	 * leak of the trace, and a trace cannot destroy env to get them back.
 	 * Likewise, what the PD donated to the RM session stays there until
-	 * the session closes, and no trace operation closes it.
+	 * the session closes, and no trace operation closes it, and so do the
+	 * blocks of core's slab of dataspace metadata (at most two when every
+	 * dataspace is freed).
 	 */
-	cached_ram = s.layout_md_ram - s0->layout_md_ram + s.rm_session_ram - s0->rm_session_ram;
-	cached_caps = s.layout_md_caps - s0->layout_md_caps + s.rm_session_caps - s0->rm_session_caps;
+	cached_ram = s.layout_md_ram - s0->layout_md_ram + s.rm_session_ram - s0->rm_session_ram +
+	             s.ds_md_ram - s0->ds_md_ram;
+	cached_caps = s.layout_md_caps - s0->layout_md_caps + s.rm_session_caps - s0->rm_session_caps +
+	              s.ds_md_caps - s0->ds_md_caps;
 	if (q.ram_used - cached_ram != q0->ram_used || q.cap_used - cached_caps != q0->cap_used) {
 		long long caps = (long long)(q.cap_used - cached_caps - q0->cap_used);
 		snprintf(msg, msglen, "%lld bytes of RAM and %lld %s still in use",
