@@ -144,8 +144,12 @@ rme_executor_run(rme_executor_t *x, const rme_trace_op_t *op, rme_trace_result_t
  * The result of an access op from its outcome: a byte for a read that
  * completed, ok for a write or exec, or the fault with the slot of the
  * region map it went to (acc->rm; 0 or a map without a slot gives a bare
- * "fault" or "unhandled"). TOO_DEEP is unhandled: core gives up without
- * reflecting. rme_executor_run uses it for accesses that complete at once;
+ * "fault" or "unhandled"). A handled fault (RME_ACCESS_FAULT) gets the
+ * map's fault state from the genode table's fault(): the oldest fault
+ * queued there, the access's own only when no earlier faulter waits (its
+ * own type and address in acc->fault are used when the map reports none).
+ * An unhandled one keeps acc->fault. TOO_DEEP is unhandled: core gives up
+ * without reflecting. rme_executor_run uses it for accesses that complete at once;
  * a target that answered PENDING calls it when the access has ended.
  */
 RME_EXPORT void rme_executor_access_result(const rme_executor_t *x, const rme_trace_op_t *op,

@@ -258,6 +258,21 @@ rme_executor_access_result(const rme_executor_t *x, const rme_trace_op_t *op,
 		res->rm_slot = slot;
 		res->fault_type = acc->fault.type;
 		res->addr = acc->fault.addr;
+		if (acc->outcome == RME_ACCESS_FAULT) {
+			/*
+			 * A handled fault says what the region map's handler sees
+			 * once the faulter is queued: Region_map::fault(), the oldest
+			 * fault still waiting there, which is the access's own only
+			 * when no earlier faulter waits at that map (rmemu-trace(5)).
+			 * That is all Genode shows a program, so the model answers
+			 * the same.
+			 */
+			rme_fault_t f = { RME_FAULT_NONE, 0 };
+			if (x->genode->fault(x->genode->ctx, acc->rm, &f) == RME_OK && f.type != RME_FAULT_NONE) {
+				res->fault_type = f.type;
+				res->addr = f.addr;
+			}
+		}
 		return;
 	}
 }
