@@ -28,11 +28,22 @@
  * every access against what it attached itself; an access it cannot prove
  * to succeed is skipped and marked "# skipped: ..." in the output.
  *
+ * Quota: the trace runs on a PD session of its own, funded with exactly
+ * the trace's quota. Its RAM dataspaces come from there, and what the
+ * trace costs the component's own PD (the RM session's donations, env's
+ * metadata, base-linux's region maps) is moved from it to the component's
+ * PD, so that running out is the trace's PD's, as in the model, and the
+ * measurements are that PD's alone: not the component's heap, helper
+ * threads or ROM modules. A trace whose quota the component cannot give
+ * ends at once with "[rmemu-error]" and the figures, as does a heap that
+ * cannot grow; nothing waits for the parent to hand out more.
+ *
  * Output: every line of the canonical trace, prefixed with "[rmemu] ";
  * "rmemu genode-log LOG" extracts them again.
  */
 
 #include <base/component.h>
+#include <pd_session/connection.h>
 #include <base/attached_rom_dataspace.h>
 #include <base/heap.h>
 #include <base/log.h>
@@ -62,13 +73,16 @@ namespace Rmemu_replay {
 /* The heap behind rme_allocator_default(), which the parser may ask for. */
 static Genode::Heap *default_heap;
 
+/* the size of the last request the heap could not meet, 0 if none */
+static size_t heap_refused;
+
 static void *heap_alloc_cb(void *ctx, size_t size)
 {
 	Genode::Heap *heap = ctx ? (Genode::Heap *)ctx : default_heap;
 	if (!heap) return nullptr;
 	return heap->try_alloc(size ? size : 1).convert<void *>(
 		[&] (Genode::Memory::Allocation &a) { a.deallocate = false; return a.ptr; },
-		[&] (Genode::Alloc_error) -> void * { return nullptr; });
+		[&] (Genode::Alloc_error) -> void * { heap_refused = size; return nullptr; });
 }
 
 static void heap_free_cb(void *ctx, void *ptr, size_t size)
@@ -101,6 +115,7 @@ struct Rmemu_replay::Accessor : Thread
 	uint8_t          value = 0;
 	bool volatile    finished = false;
 	bool volatile    retired  = false;
+	unsigned         fault_map = 0;   /* retired: the map its fault was reflected to */
 
 	Accessor(Env &env, Signal_context_capability done, unsigned id)
 	:
@@ -148,7 +163,7 @@ struct Rmemu_replay::Fault_sigh
 /* A capability the component holds: a dataspace or a region map. */
 struct Rmemu_replay::Cap_entry
 {
-	enum class Kind { FREE, RAM, MANAGED, REGION_MAP, ENV };
+	enum class Kind { FREE, RAM, ROM, MANAGED, REGION_MAP, ENV };
 
 	Kind                     kind = Kind::FREE;
 	Dataspace_capability     ds { };
@@ -158,6 +173,7 @@ struct Rmemu_replay::Cap_entry
 	uint64_t                 size = 0;
 	Constructible<Fault_sigh> sigh { };
 	unsigned                 known_faulters = 0;
+	unsigned                 attachments = 0;  /* live regions showing it (attach_limit) */
 };
 
 
@@ -180,16 +196,56 @@ struct Rmemu_replay::Main : Noncopyable
 	using Trace_op = rme_trace_op_t;
 
 	enum { MAX_CAPS = 8192, MAX_REGIONS = 8192, LINE_MAX = 512 };
-	enum class Skip { NONE, NO_REFLECTION, UNKNOWN_TARGET, EXEC_NOT_RET, LIBC_NO_AREA };
+	enum class Skip { NONE, NO_REFLECTION, UNKNOWN_TARGET, EXEC_NOT_RET, LIBC_NO_AREA, STOPPED,
+	                  AFTER_STOP };
+
+	/*
+	 * What the component keeps of its own quota when it funds the trace's
+	 * PD: for helper threads, the timer, signal handlers and the heap's
+	 * growth (the mmap layer's metadata). A new helper thread needs at least
+	 * the smaller figures.
+	 */
+	enum { OWN_RESERVE_RAM = 2*1024*1024, OWN_RESERVE_CAPS = 100,
+	       HELPER_RAM = 256*1024, HELPER_CAPS = 20 };
 
 	Env &_env;
 
-	Heap _heap { _env.ram(), _env.rm() };
+	/*
+	 * The component's own PD, without the resource requests that Env::pd()
+	 * and Env::ram() make when its quota runs short: they ask the parent
+	 * for more and block until it answers, which init and sequence never
+	 * do. Through this client a quota transfer or the heap's growth fails
+	 * instead, and the replay ends with "[rmemu-error]" and the figure.
+	 */
+	Pd_session_client _own_pd { _env.pd_session_cap() };
+	Pd_ram_allocator  _own_ram { _own_pd };
+
+	Heap _heap { _own_ram, _env.rm() };
 
 	Attached_rom_dataspace _config { _env, "config" };
 
 	bool const     _reflect_faults = _config.node().attribute_value("reflect_faults", true);
 	uint64_t const _timeout_us     = 1000*_config.node().attribute_value("timeout_ms", 1000UL);
+
+	/*
+	 * base-linux counts the references to a capability in 8 bits, and
+	 * every region of Region_map_mmap holds one to its dataspace: at about
+	 * 250 live attachments of one dataspace the component dies (see
+	 * genode/README.md). With attach_limit="N", the replay stops before
+	 * the attach that would make an N+1st.
+	 */
+	unsigned const _attach_limit = _config.node().attribute_value("attach_limit", 0U);
+
+	/*
+	 * The trace's PD: a PD session of its own, funded with exactly the
+	 * trace's quota (its quota directive, else the model's default). Every
+	 * RAM dataspace of the trace and of the mmap layer comes from it, and
+	 * what else the trace costs, which Genode takes from the component's
+	 * own PD (the RM session's donations, the metadata of env's regions),
+	 * is moved from it to the component's PD (_charge). Its quota is what
+	 * the trace has, and what the measurements show.
+	 */
+	Constructible<Pd_connection> _trace_pd { };
 
 	/*
 	 * Opened by the first rm-create, so that what the session costs (its
@@ -225,16 +281,30 @@ struct Rmemu_replay::Main : Noncopyable
 
 	Accessor    *_accessor = nullptr;
 	unsigned     _accessor_id = 0;
+
+	/*
+	 * Helpers blocked in a fault that a handler received: an attach into
+	 * their map may wake them, and they retry on their own time.
+	 */
+	enum { MAX_BLOCKED = 256, SETTLE_US = 200*1000 };
+	Accessor    *_blocked[MAX_BLOCKED] { };
+	unsigned     _nblocked = 0;
+	bool         _settle_needed = false;   /* the last attach may have woken some */
+	bool         _settling = false;        /* waiting for them before the next operation */
 	size_t       _next = 0;
 	bool         _waiting = false;
 	uint64_t     _deadline_us = 0;
 
-	size_t       _ram_start = 0, _caps_start = 0;
-	size_t       _own_ram = 0, _own_caps = 0;   /* the component's own costs since: helpers, layer metadata */
+	size_t       _ram_start = 0, _caps_start = 0;          /* the trace's PD's at the start */
+	size_t       _own_ram_start = 0, _own_caps_start = 0;  /* the component's own PD's */
 	size_t       _rm_session_ram = 0, _rm_session_caps = 0;   /* donated to the RM session */
 	unsigned     _warm_ups_left = 0;     /* the helper's first accesses are under way */
 	uint8_t volatile _warm_up_byte = 0;  /* what they read */
-	bool         _helper_faulted = false; /* from then on, quota is not comparable */
+
+	/* why the replay stops before its end (attach_limit, the heap), or nullptr */
+	char const  *_stop_reason = nullptr;
+	String<200>  _stop_text { };
+	String<64>   _after_stop_text { };
 
 	/* line output */
 	char   _line[LINE_MAX];
@@ -282,11 +352,22 @@ struct Rmemu_replay::Main : Noncopyable
 	void _record(unsigned rm, unsigned ds, uint64_t start, uint64_t size,
 	             uint64_t offset, bool w, bool x)
 	{
+		Cap_entry *e = _entry(ds);
+		if (e) e->attachments++;
+		/* a ROM module is sealed: core attaches it read-only whatever was asked */
+		if (e && e->kind == Cap_entry::Kind::ROM) w = false;
 		for (unsigned i = 0; i < MAX_REGIONS; i++)
 			if (!_regions[i].used) {
 				_regions[i] = { true, rm, ds, start, size, offset, w, x };
 				return;
 			}
+	}
+
+	void _unrecord(Region_record &r)
+	{
+		r.used = false;
+		Cap_entry *e = _entry(r.ds);
+		if (e && e->attachments) e->attachments--;
 	}
 
 	/* forget the region of rm that starts at (linux: exactly) or holds at */
@@ -297,7 +378,7 @@ struct Rmemu_replay::Main : Noncopyable
 			if (!r.used || r.rm != rm) continue;
 			bool const hit = _reflect_faults ? (at >= r.start && at - r.start < r.size)
 			                                 : (at == r.start);
-			if (hit) { r.used = false; return; }
+			if (hit) { _unrecord(r); return; }
 		}
 	}
 
@@ -306,7 +387,7 @@ struct Rmemu_replay::Main : Noncopyable
 	{
 		for (unsigned i = 0; i < MAX_REGIONS; i++)
 			if (_regions[i].used && (_regions[i].ds == e || _regions[i].rm == e))
-				_regions[i].used = false;
+				_unrecord(_regions[i]);
 	}
 
 	/*
@@ -324,7 +405,7 @@ struct Rmemu_replay::Main : Noncopyable
 			if (kind == Accessor::Kind::EXEC  && !r.executable) return false;
 			Cap_entry const *e = _entry(r.ds);
 			if (!e) return false;
-			if (e->kind == Cap_entry::Kind::RAM)
+			if (e->kind == Cap_entry::Kind::RAM || e->kind == Cap_entry::Kind::ROM)
 				return addr - r.start + r.offset < e->size;
 			if (e->kind == Cap_entry::Kind::MANAGED)
 				return _surely_accessible(e->managed_by, addr - r.start + r.offset,
@@ -334,12 +415,79 @@ struct Rmemu_replay::Main : Noncopyable
 		return false;
 	}
 
+	/* the RAM or ROM entry and offset behind addr of region map rm, as far as the records say */
+	bool _backing(unsigned rm, uint64_t addr, unsigned depth, unsigned &ds, uint64_t &off)
+	{
+		if (depth > 4) return false;
+		for (unsigned i = 0; i < MAX_REGIONS; i++) {
+			Region_record const &r = _regions[i];
+			if (!r.used || r.rm != rm || addr < r.start || addr - r.start >= r.size)
+				continue;
+			Cap_entry const *e = _entry(r.ds);
+			if (!e) return false;
+			uint64_t const o = addr - r.start + r.offset;
+			if (e->kind == Cap_entry::Kind::MANAGED)
+				return _backing(e->managed_by, o, depth + 1, ds, off);
+			if (o >= e->size) return false;
+			ds = r.ds; off = o;
+			return e->kind == Cap_entry::Kind::RAM || e->kind == Cap_entry::Kind::ROM;
+		}
+		return false;
+	}
+
+	/* a ret instruction put in for an exec, the byte it replaced, the view it was written through */
+	uint8_t volatile *_ret_at = nullptr;
+	uint8_t           _ret_saved = 0;
+	addr_t            _ret_view = 0;
+
+	/*
+	 * Put a ret instruction at addr for an exec that surely succeeds, in
+	 * RAM the component attached (its own view of the dataspace, writable,
+	 * in env); _restore_ret puts the trace's byte back when the access has
+	 * ended. False if that cannot be done (the exec is then skipped).
+	 */
+	bool _arrange_ret(uint64_t addr)
+	{
+		unsigned ds = 0;
+		uint64_t off = 0;
+		if (!_surely_accessible(1, addr, Accessor::Kind::EXEC, 0) ||
+		    !_backing(1, addr, 0, ds, off) || _caps[ds].kind != Cap_entry::Kind::RAM)
+			return false;
+		_env.rm().attach(_caps[ds].ds, { .size = { }, .offset = { }, .use_at = { },
+		                                 .at = { }, .executable = { }, .writeable = true })
+			.with_result(
+				[&] (Env::Local_rm::Attachment &a) {
+					a.deallocate = false;
+					_ret_at = (uint8_t volatile *)a.ptr + off; },
+				[&] (Env::Local_rm::Error) { });
+		if (!_ret_at) return false;
+		_ret_saved = *_ret_at;
+		*_ret_at = 0xc3;
+		_ret_view = (addr_t)_ret_at - (addr_t)off;
+		return true;
+	}
+
+	void _restore_ret()
+	{
+		if (!_ret_at) return;
+		*_ret_at = _ret_saved;
+		_env.rm().detach(_ret_view);
+		_ret_at = nullptr;
+	}
+
 	/* ---- attach and detach, for the trace and the mmap layer ------------ */
 
 	rme_err_t _attach(unsigned rm, unsigned ds, Region_map::Attr const &attr, uint64_t &at)
 	{
 		Cap_entry *r = _entry(rm), *d = _entry(ds);
 		if (!r || !d || !d->ds.valid()) return RME_ERR_INVALID_DATASPACE;
+
+		if (_attach_limit && d->attachments >= _attach_limit) {
+			_stop(String<200>("attachment ", d->attachments + 1, " of one dataspace is beyond ",
+			                  "attach_limit=", _attach_limit, " (base-linux counts a "
+			                  "capability's references in 8 bits)"));
+			return RME_ERR_HOST_NO_MEMORY;
+		}
 
 		rme_err_t err = RME_OK;
 		auto error_of = [] (Region_map::Attach_error e) {
@@ -353,24 +501,39 @@ struct Rmemu_replay::Main : Noncopyable
 		};
 
 		if (_is_env(rm)) {
-			_env.rm().attach(d->ds, attr).with_result(
-				[&] (Env::Local_rm::Attachment &a) {
-					a.deallocate = false;
-					at = (uint64_t)(addr_t)a.ptr; },
-				[&] (Env::Local_rm::Error e) { err = error_of(e); });
+			/*
+			 * env is the component's own address space: what its metadata
+			 * grows by here, Genode takes from the component's PD; the model
+			 * charges it to the trace's PD, and so does the component.
+			 */
+			rme_err_t const paid = _settle(0, 0, [&] {
+				_env.rm().attach(d->ds, attr).with_result(
+					[&] (Env::Local_rm::Attachment &a) {
+						a.deallocate = false;
+						at = (uint64_t)(addr_t)a.ptr; },
+					[&] (Env::Local_rm::Error e) { err = error_of(e); }); });
+			if (err == RME_OK && paid != RME_OK) {
+				_settle(0, 0, [&] { _env.rm().detach((addr_t)at); });
+				err = paid;
+			}
 		} else {
 			/*
 			 * A region map from the RM session keeps its metadata on the
 			 * session's quota: when that runs short, donate more and retry,
 			 * as Rm_connection::create does for creation.
 			 */
-			for (bool retry = true; retry; ) {
-				retry = false;
-				r->client->attach(d->ds, attr).with_result(
-					[&] (Region_map::Range range) { at = range.start; err = RME_OK; },
-					[&] (Region_map::Attach_error e) {
-						err = error_of(e);
-						retry = _upgrade_rm_session(err); });
+			rme_err_t const paid = _settle(0, 0, [&] {
+				for (bool retry = true; retry; ) {
+					retry = false;
+					r->client->attach(d->ds, attr).with_result(
+						[&] (Region_map::Range range) { at = range.start; err = RME_OK; },
+						[&] (Region_map::Attach_error e) {
+							err = error_of(e);
+							retry = _upgrade_rm_session(err); });
+				} });
+			if (err == RME_OK && paid != RME_OK) {
+				r->client->detach((addr_t)at);
+				err = paid;
 			}
 		}
 		if (err == RME_OK) {
@@ -384,8 +547,8 @@ struct Rmemu_replay::Main : Noncopyable
 	{
 		Cap_entry *r = _entry(rm);
 		if (!r) return;
-		if (_is_env(rm)) _env.rm().detach((addr_t)at);
-		else r->client->detach((addr_t)at);
+		if (_is_env(rm)) _settle(0, 0, [&] { _env.rm().detach((addr_t)at); });
+		else _settle(0, 0, [&] { r->client->detach((addr_t)at); });
 		_forget(rm, at);
 	}
 
@@ -395,7 +558,7 @@ struct Rmemu_replay::Main : Noncopyable
 		unsigned const i = _new_entry(Cap_entry::Kind::RAM);
 		if (!i) return RME_ERR_HOST_NO_MEMORY;
 		rme_err_t err = RME_OK;
-		_env.pd().alloc_ram((size_t)size).with_result(
+		_trace_pd->alloc_ram((size_t)size).with_result(
 			[&] (Ram_dataspace_capability ds) { _caps[i].ds = ds; },
 			[&] (Alloc_error e) {
 				err = e == Alloc_error::OUT_OF_RAM  ? RME_ERR_OUT_OF_RAM
@@ -411,12 +574,60 @@ struct Rmemu_replay::Main : Noncopyable
 	{
 		Cap_entry *e = _entry(i);
 		if (!e || e->kind != Cap_entry::Kind::RAM) return;
-		_env.pd().free_ram(static_cap_cast<Ram_dataspace>(e->ds));
+		_trace_pd->free_ram(static_cap_cast<Ram_dataspace>(e->ds));
 		if (!_reflect_faults) _forget_entry(i);
 		_free_entry(i);
 	}
 
+	/*
+	 * A ROM module: a RAM dataspace sealed (Pd_session::seal_ram, 26.02),
+	 * so that core attaches it read-only whatever an attach asks, as it
+	 * does a real ROM module. It is the component's own, not the trace's
+	 * PD's: a ROM module is paid by whoever provides it, and the model
+	 * charges the trace nothing for it.
+	 */
+	rme_err_t _rom(uint64_t size, unsigned &entry)
+	{
+		entry = 0;
+		if (!size) return RME_ERR_DENIED;
+		unsigned const i = _new_entry(Cap_entry::Kind::ROM);
+		if (!i) return RME_ERR_HOST_NO_MEMORY;
+		rme_err_t err = RME_OK;
+		_own_pd.alloc_ram((size_t)size).with_result(
+			[&] (Ram_dataspace_capability ds) {
+				_own_pd.seal_ram(ds);
+				_caps[i].ds = ds; },
+			[&] (Alloc_error) {
+				_stop(String<200>("no quota left for a ROM module of ", Hex(size),
+				                  " bytes: the component has ram=", Hex(_own_pd.avail_ram().value),
+				                  " caps=", _own_pd.avail_caps().value));
+				err = RME_ERR_HOST_NO_MEMORY; });
+		if (err != RME_OK) { _free_entry(i); return err; }
+		_caps[i].size = (size + 0xfff) & ~0xfffULL;
+		entry = i;
+		return RME_OK;
+	}
+
+	/*
+	 * Region maps of the RM session, and their regions, cost the
+	 * component's own PD: on core kernels the donations to the session
+	 * (charged to the trace as they are made), on base-linux the
+	 * Region_map_mmap objects in the component's own memory. Whatever they
+	 * cost it beyond what was charged, the trace pays too (_settle).
+	 */
 	rme_err_t _rm_create(uint64_t size, unsigned &entry)
+	{
+		rme_err_t err = RME_OK;
+		rme_err_t const paid = _settle(0, 0, [&] { err = _rm_create_unsettled(size, entry); });
+		if (err == RME_OK && paid != RME_OK) {
+			_rm_destroy(entry);
+			entry = 0;
+			return paid;
+		}
+		return err;
+	}
+
+	rme_err_t _rm_create_unsettled(uint64_t size, unsigned &entry)
 	{
 		entry = 0;
 		unsigned const i = _new_entry(Cap_entry::Kind::REGION_MAP);
@@ -452,7 +663,7 @@ struct Rmemu_replay::Main : Noncopyable
 	{
 		Cap_entry *e = _entry(i);
 		if (!e || e->kind != Cap_entry::Kind::REGION_MAP) return;
-		_rm_conn->destroy(e->rm);
+		(void)_settle(0, 0, [&] { _rm_conn->destroy(e->rm); });
 		_forget_entry(i);
 		/* the managed dataspaces that showed it are gone with it */
 		for (unsigned j = 1; j < MAX_CAPS; j++)
@@ -550,34 +761,26 @@ struct Rmemu_replay::Main : Noncopyable
 	}
 
 	/*
-	 * The layer's metadata comes from the component's heap, which grows by
-	 * dataspaces of the PD's quota. The model keeps that metadata outside
-	 * of Genode's quota, so what the heap takes or gives back while the
-	 * layer allocates is measured here and left out of the trace's figures.
+	 * The layer's metadata comes from the component's heap, on the
+	 * component's own PD: the model keeps it outside of Genode's quota, and
+	 * so it stays outside of the trace's PD. When the heap cannot grow,
+	 * the replay ends (the layer would answer ENOMEM, which the model
+	 * never does).
 	 */
-	/* run fn, and count what it did to the PD's quota as the component's own */
-	void _as_own_cost(auto const &fn)
-	{
-		size_t r0, c0, r1, c1;
-		_quota_now(r0, c0);
-		fn();
-		_quota_now(r1, c1);
-		_own_ram  += r1 - r0;
-		_own_caps += c1 - c0;
-	}
-
 	static void *_p_heap_alloc(void *ctx, size_t size)
 	{
 		Main &m = _main(ctx);
-		void *p = nullptr;
-		m._as_own_cost([&] { p = heap_alloc_cb(&m._heap, size); });
+		void *p = heap_alloc_cb(&m._heap, size);
+		if (!p)
+			m._stop(String<200>("the heap cannot grow for the mmap layer's ", size,
+			                    " bytes: the component has ram=", Hex(m._own_pd.avail_ram().value),
+			                    " caps=", m._own_pd.avail_caps().value, " of its own left"));
 		return p;
 	}
 
 	static void _p_heap_free(void *ctx, void *p, size_t size)
 	{
-		Main &m = _main(ctx);
-		m._as_own_cost([&] { heap_free_cb(&m._heap, p, size); });
+		heap_free_cb(&_main(ctx)._heap, p, size);
 	}
 	static void _p_lock(void *ctx)   { _main(ctx)._mm_mutex.acquire(); }
 	static void _p_unlock(void *ctx) { _main(ctx)._mm_mutex.release(); }
@@ -596,6 +799,14 @@ struct Rmemu_replay::Main : Noncopyable
 	 * to everything the trace does.
 	 */
 
+	static rme_err_t _x_rom(void *ctx, uint64_t size, rme_prim_cap_t *ds)
+	{
+		unsigned e = 0;
+		rme_err_t err = _main(ctx)._rom(size, e);
+		*ds = e;
+		return err;
+	}
+
 	static rme_err_t _x_ram_free(void *ctx, rme_prim_cap_t ds)
 	{
 		_main(ctx)._ram_free(_entry_of(ds));
@@ -611,7 +822,21 @@ struct Rmemu_replay::Main : Noncopyable
 	static rme_err_t _x_attach(void *ctx, rme_prim_cap_t rm, rme_prim_cap_t ds,
 	                           const rme_prim_attr_t *a, uint64_t *at)
 	{
-		return _main(ctx)._attach(_entry_of(rm), _entry_of(ds), _attr_of(*a), *at);
+		Main &m = _main(ctx);
+		unsigned const map = _entry_of(rm);
+		rme_err_t const err = m._attach(map, _entry_of(ds), _attr_of(*a), *at);
+		/*
+		 * Core wakes the faulters of the map that the new region covers
+		 * (the model: at once); their threads retry when they are
+		 * scheduled, and an access that still cannot complete faults and
+		 * queues again. So that the next operation sees what the retries
+		 * did, the replay waits a while before it when a helper blocked in
+		 * this map's fault is still waiting.
+		 */
+		for (unsigned i = 0; err == RME_OK && i < m._nblocked; i++)
+			if (m._blocked[i]->fault_map == map && !m._blocked[i]->finished)
+				m._settle_needed = true;
+		return err;
 	}
 
 	static rme_err_t _x_detach(void *ctx, rme_prim_cap_t rm, uint64_t at)
@@ -649,7 +874,7 @@ struct Rmemu_replay::Main : Noncopyable
 	}
 
 	rme_executor_genode_t const _genode {
-		this, _p_ram_alloc, _x_ram_free, _p_ram_alloc, _p_rm_create, _x_rm_destroy,
+		this, _p_ram_alloc, _x_ram_free, _x_rom, _p_rm_create, _x_rm_destroy,
 		_p_rm_dataspace, _x_attach, _x_detach, _x_fault_handler, _x_fault, _x_access };
 
 	/* ---- output -------------------------------------------------------- */
@@ -668,6 +893,8 @@ struct Rmemu_replay::Main : Noncopyable
 				case Skip::UNKNOWN_TARGET:  why = "the address is not known to be mapped"; break;
 				case Skip::EXEC_NOT_RET:    why = "exec needs a ret instruction (0xc3) at the address"; break;
 				case Skip::LIBC_NO_AREA:    why = "the mmap layer could not be set up"; break;
+				case Skip::STOPPED:         why = _stop_text.string(); break;
+				case Skip::AFTER_STOP:      why = _after_stop_text.string(); break;
 				}
 				if (why) {
 					/* no result: cut the printer's fallback to the expected one */
@@ -735,43 +962,119 @@ struct Rmemu_replay::Main : Noncopyable
 	}
 
 	/*
-	 * What the component has consumed of its quota so far, as a number that
-	 * grows: less avail means more consumed. Not used_ram/used_caps, which
-	 * miss what was donated to sessions (the RM session's quota).
+	 * How much of the trace's PD's quota is consumed, as numbers that grow:
+	 * less avail means more consumed. Not used_ram/used_caps, which miss
+	 * what was moved to the component's PD (_charge).
 	 */
 	void _quota_now(size_t &ram, size_t &caps)
 	{
-		ram  = ~(size_t)0 - _env.pd().avail_ram().value;
-		caps = ~(size_t)0 - _env.pd().avail_caps().value;
+		ram  = ~(size_t)0 - _trace_pd->avail_ram().value;
+		caps = ~(size_t)0 - _trace_pd->avail_caps().value;
 	}
 
+	/* the same of the component's own PD */
+	void _own_quota_now(size_t &ram, size_t &caps)
+	{
+		ram  = ~(size_t)0 - _own_pd.avail_ram().value;
+		caps = ~(size_t)0 - _own_pd.avail_caps().value;
+	}
+
+	using Transfer = Pd_session::Transfer_result;
+
+	/*
+	 * The trace pays for what Genode takes from the component's PD on its
+	 * behalf: move ram bytes and caps from the trace's PD to the
+	 * component's, both or neither. OUT_OF_RAM or OUT_OF_CAPS if the
+	 * trace's PD does not have them (RAM is asked first, as in the model).
+	 */
+	rme_err_t _charge(size_t ram, size_t caps)
+	{
+		if (ram && _trace_pd->transfer_quota(_env.pd_session_cap(), Ram_quota { ram }) != Transfer::OK)
+			return RME_ERR_OUT_OF_RAM;
+		if (caps && _trace_pd->transfer_quota(_env.pd_session_cap(), Cap_quota { caps }) != Transfer::OK) {
+			if (ram) (void)_own_pd.transfer_quota(_trace_pd->cap(), Ram_quota { ram });
+			return RME_ERR_OUT_OF_CAPS;
+		}
+		return RME_OK;
+	}
+
+	/* give the trace's PD back what the component's PD got back on its behalf */
+	void _refund(size_t ram, size_t caps)
+	{
+		if (ram)  (void)_own_pd.transfer_quota(_trace_pd->cap(), Ram_quota { ram });
+		if (caps) (void)_own_pd.transfer_quota(_trace_pd->cap(), Cap_quota { caps });
+	}
+
+	/*
+	 * Run fn, which changes the component's PD's quota on the trace's
+	 * behalf, after prepaid_ram and prepaid_caps were charged to the trace
+	 * for it: charge the trace the rest of what fn cost, or refund what it
+	 * cost less (or gave back). The charge's error if the trace's PD cannot
+	 * pay the rest.
+	 */
+	rme_err_t _settle(size_t prepaid_ram, size_t prepaid_caps, auto const &fn)
+	{
+		size_t r0, c0, r1, c1;
+		_own_quota_now(r0, c0);
+		fn();
+		_own_quota_now(r1, c1);
+		long long const ram  = (long long)(r1 - r0) - (long long)prepaid_ram;
+		long long const caps = (long long)(c1 - c0) - (long long)prepaid_caps;
+		_refund(ram  < 0 ? (size_t)-ram  : 0, caps < 0 ? (size_t)-caps : 0);
+		return _charge(ram > 0 ? (size_t)ram : 0, caps > 0 ? (size_t)caps : 0);
+	}
+
+	/*
+	 * Opened by the first rm-create with the component's PD, as a session
+	 * is; the trace pays the donation, 64 KiB and 2 caps (Rm_connection).
+	 */
 	rme_err_t _open_rm_session()
 	{
 		if (_rm_conn.constructed()) return RME_OK;
-		try { _rm_conn.construct(_env); _rm_session_ram += 64*1024; _rm_session_caps += 2; }
-		catch (Out_of_ram)  { return RME_ERR_OUT_OF_RAM; }
-		catch (Out_of_caps) { return RME_ERR_OUT_OF_CAPS; }
-		catch (...)         { return RME_ERR_DENIED; }
+		size_t const ram = 64*1024, caps = Rm_session::CAP_QUOTA;
+		rme_err_t err = _charge(ram, caps);
+		if (err != RME_OK) return err;
+		err = RME_ERR_DENIED;
+		(void)_settle(ram, caps, [&] {
+			try { _rm_conn.construct(_env); err = RME_OK; }
+			catch (Out_of_ram)  { err = RME_ERR_OUT_OF_RAM; }
+			catch (Out_of_caps) { err = RME_ERR_OUT_OF_CAPS; }
+			catch (...)         { } });
+		if (err != RME_OK) return err;
+		_rm_session_ram += ram;
+		_rm_session_caps += caps;
 		return RME_OK;
 	}
 
 	/*
 	 * The RM session's own quota ran short (err): donate 8 KiB or 2 caps more,
-	 * as Rm_connection::create does, while the PD has it. Whether to retry.
+	 * as Rm_connection::create does, while the trace's PD has them. Whether
+	 * to retry.
 	 */
 	bool _upgrade_rm_session(rme_err_t err)
 	{
-		if (err == RME_ERR_OUT_OF_RAM && _env.pd().avail_ram().value >= 8*1024) {
+		if (err == RME_ERR_OUT_OF_RAM && _charge(8*1024, 0) == RME_OK) {
 			_rm_conn->upgrade_ram(8*1024);
 			_rm_session_ram += 8*1024;
 			return true;
 		}
-		if (err == RME_ERR_OUT_OF_CAPS && _env.pd().avail_caps().value >= 2) {
+		if (err == RME_ERR_OUT_OF_CAPS && _charge(0, 2) == RME_OK) {
 			_rm_conn->upgrade_caps(2);
 			_rm_session_caps += 2;
 			return true;
 		}
 		return false;
+	}
+
+	/* end the replay before its end: every operation from the current one on is skipped */
+	void _stop(String<200> const &why)
+	{
+		if (_stop_reason) return;
+		_stop_text = String<200>("the replay stopped here: ", why);
+		_after_stop_text = String<64>("the replay stopped at line ",
+		                              _next < _nops ? rme_trace_op(_trace, _next)->line : 0);
+		_stop_reason = _stop_text.string();
+		warning("rmemu: ", why);
 	}
 
 	/* start the current operation's access on a helper thread: pending, or skipped */
@@ -786,25 +1089,38 @@ struct Rmemu_replay::Main : Noncopyable
 			return RME_EXECUTOR_SKIPPED;
 		}
 		if (kind == Accessor::Kind::EXEC) {
-			/* a real jump, which must come back: only to a ret instruction */
-			if (!_surely_accessible(1, a, Accessor::Kind::READ, 0) ||
-			    *(uint8_t volatile *)(addr_t)a != 0xc3) {
+			/*
+			 * A real jump, which must come back: only to a ret instruction
+			 * (0xc3). Where the trace wrote none and the jump surely
+			 * succeeds (the address is executable through RAM the
+			 * component attached), the component puts one there for the
+			 * jump and the byte back after it (_arrange_ret).
+			 */
+			bool const readable = _surely_accessible(1, a, Accessor::Kind::READ, 0);
+			if (!readable || (*(uint8_t volatile *)(addr_t)a != 0xc3 && !_arrange_ret(a))) {
 				_skipped[_next] = Skip::EXEC_NOT_RET;
 				return RME_EXECUTOR_SKIPPED;
 			}
 		}
 
-		if (!_accessor)
-			_as_own_cost([&] {
-				_accessor = new (_heap) Accessor(_env, _done_handler, _accessor_id++);
-				_accessor->start(); });
+		if (!_accessor) {
+			/* a helper that blocked in a fault is replaced, on the component's own quota */
+			if (_own_pd.avail_ram().value < HELPER_RAM || _own_pd.avail_caps().value < HELPER_CAPS) {
+				_stop(String<200>("no quota left for another helper thread: the component has ram=",
+				                  Hex(_own_pd.avail_ram().value), " caps=", _own_pd.avail_caps().value,
+				                  " and needs ram=", Hex((size_t)HELPER_RAM), " caps=", (unsigned)HELPER_CAPS));
+				return RME_EXECUTOR_SKIPPED;
+			}
+			_accessor = new (_heap) Accessor(_env, _done_handler, _accessor_id++);
+			_accessor->start();
+		}
 		_accessor->issue(kind, (addr_t)a, byte);
 		_waiting = true;
 		if (_reflect_faults) {
-			if (!_timer.constructed())
-				_as_own_cost([&] {
-					_timer.construct(_env);
-					_timer->sigh(_timeout_handler); });
+			if (!_timer.constructed()) {
+				_timer.construct(_env);
+				_timer->sigh(_timeout_handler);
+			}
 			_deadline_us = _timer->elapsed_us() + _timeout_us;
 			_timer->trigger_once(_timeout_us);
 		}
@@ -813,6 +1129,7 @@ struct Rmemu_replay::Main : Noncopyable
 
 	void _finish_access_ok()
 	{
+		_restore_ret();
 		rme_access_t acc { };
 		acc.outcome = RME_ACCESS_DONE;
 		acc.byte    = _accessor->value;
@@ -826,8 +1143,7 @@ struct Rmemu_replay::Main : Noncopyable
 	/* the current access faulted into entry e (handled) or timed out (e == 0) */
 	void _finish_access_fault(unsigned e, bool handled)
 	{
-		_helper_faulted = true;
-
+		_restore_ret();
 		unsigned where = e;
 		Region_map::Fault f { };
 		if (where) {
@@ -855,6 +1171,10 @@ struct Rmemu_replay::Main : Noncopyable
 
 		/* the helper stays blocked in its fault, as a faulter does */
 		_accessor->retired = true;
+		if (handled && where && _nblocked < MAX_BLOCKED) {
+			_accessor->fault_map = where;
+			_blocked[_nblocked++] = _accessor;
+		}
 		_accessor = nullptr;
 		_waiting = false;
 		_next++;
@@ -873,7 +1193,7 @@ struct Rmemu_replay::Main : Noncopyable
 				_accessor->issue(Accessor::Kind::READ, (addr_t)&_warm_up_byte, 0);
 				return;
 			}
-			_quota_now(_ram_start, _caps_start);
+			_take_baseline();
 			_run();
 			return;
 		}
@@ -883,6 +1203,12 @@ struct Rmemu_replay::Main : Noncopyable
 
 	void _handle_timeout()
 	{
+		if (_settling) {
+			_settling = false;
+			_next++;
+			_run();
+			return;
+		}
 		if (!_waiting || !_timer.constructed()) return;
 		if (_accessor && _accessor->finished) { _finish_access_ok(); return; }
 		uint64_t const now = _timer->elapsed_us();
@@ -907,20 +1233,24 @@ struct Rmemu_replay::Main : Noncopyable
 			_note(i, text.string());
 			return;
 		}
-		size_t ram, caps;
+		size_t ram, caps, own_ram, own_caps;
 		_quota_now(ram, caps);
-		long long const dram  = (long long)ram  - (long long)_ram_start  - (long long)_own_ram;
-		long long const dcaps = (long long)caps - (long long)_caps_start - (long long)_own_caps;
-		/*
-		 * A helper blocked in a fault costs the PD quota of its own (a page
-		 * on base-hw, measured), which the trace does not account for: from
-		 * the first fault on, figures are printed but not comparable.
-		 */
-		String<160> const text(_helper_faulted ? "unmeasured: a helper thread blocked in a fault, "
-		                                       : "measured: ",
-		                       "ram=", dram < 0 ? "-" : "", Hex((unsigned long long)(dram < 0 ? -dram : dram)),
+		_own_quota_now(own_ram, own_caps);
+		long long const dram  = (long long)ram  - (long long)_ram_start;
+		long long const dcaps = (long long)caps - (long long)_caps_start;
+		String<160> const text("measured: ram=", dram < 0 ? "-" : "",
+		                       Hex((unsigned long long)(dram < 0 ? -dram : dram)),
 		                       " caps=", dcaps, " rm-session=", Hex(_rm_session_ram), "/", _rm_session_caps);
 		_note(i, text.string());
+		/*
+		 * The component's own PD, for the log only (not part of the trace):
+		 * what its heap, helper threads and timer took since the start
+		 */
+		long long const oram  = (long long)own_ram  - (long long)_own_ram_start;
+		long long const ocaps = (long long)own_caps - (long long)_own_caps_start;
+		log("[rmemu-own] line ", op.line, ": the component's own PD: ram=", oram < 0 ? "-" : "",
+		    Hex((unsigned long long)(oram < 0 ? -oram : oram)), " caps=", ocaps,
+		    " (heap ", Hex(_heap.consumed()), ")");
 	}
 
 	/* execute one operation; false if it started an access that is pending */
@@ -934,6 +1264,7 @@ struct Rmemu_replay::Main : Noncopyable
 		                                       &status, why, sizeof(why));
 		if (err == RME_ERR_UNSUPPORTED && rme_executor_is_libc(op.kind))
 			_skipped[i] = Skip::LIBC_NO_AREA;   /* no result */
+		if (_stop_reason) return true;
 		/*
 		 * Any other error is the component's own (HOST_NO_MEMORY: its
 		 * table of capabilities is full); the result says so and the
@@ -941,17 +1272,34 @@ struct Rmemu_replay::Main : Noncopyable
 		 */
 		if (err != RME_OK) return true;
 		if (status == RME_EXECUTOR_PENDING) return false;
+		if (_settle_needed && _timer.constructed()) {
+			/* let woken faulters retry (_x_attach); the timeout goes on */
+			_settle_needed = false;
+			_settling = true;
+			_timer->trigger_once(SETTLE_US);
+			return false;
+		}
+		_settle_needed = false;
 		if (status == RME_EXECUTOR_CHECK) _measure(i, op);
 		return true;
 	}
 
 	void _run()
 	{
-		while (_next < _nops && !_waiting) {
+		while (_next < _nops && !_waiting && !_settling && !_stop_reason) {
 			if (!_execute(_next)) return;   /* an access is pending */
+			if (_stop_reason) break;
 			_next++;
 		}
-		if (_next == _nops && !_waiting)
+		if (_stop_reason) {
+			/* this operation and the rest have no result */
+			for (size_t i = _next; i < _nops; i++) {
+				_skipped[i] = i == _next ? Skip::STOPPED : Skip::AFTER_STOP;
+				*rme_trace_actual(_trace, i) = rme_trace_result_t { };
+			}
+			_next = _nops;
+		}
+		if (_next == _nops && !_waiting && !_settling)
 			_finish();
 	}
 
@@ -977,6 +1325,14 @@ struct Rmemu_replay::Main : Noncopyable
 			                         ? strlen(rom.local_addr<char const>()) : rom.size(),
 			                         &_alloc, &_trace, &perr);
 		}
+		if (parsed == RME_ERR_HOST_NO_MEMORY) {
+			String<240> const text(rom_name, ": the heap cannot grow for the trace's ", heap_refused,
+			                       " bytes: the component has ram=", Hex(_own_pd.avail_ram().value),
+			                       " caps=", _own_pd.avail_caps().value, " left (raise RMEMU_RAM)");
+			error("rmemu: ", text);
+			log("[rmemu-error] ", text);
+			return false;
+		}
 		if (parsed != RME_OK) {
 			error("rmemu: ", Cstring(perr.msg));
 			log("[rmemu-error] ", Cstring(perr.msg));
@@ -1001,7 +1357,9 @@ struct Rmemu_replay::Main : Noncopyable
 		_skipped  = (Skip *)zalloc(sizeof(Skip)*(_nops + 1));
 		_notes    = (char **)zalloc(sizeof(char *)*(_nops + 1));
 		if (!_caps || !_regions || !_slots || !_skipped || !_notes) {
-			log("[rmemu-error] out of heap");
+			log("[rmemu-error] the heap cannot grow for the replay's tables (", heap_refused,
+			    " bytes): the component has ram=", Hex(_own_pd.avail_ram().value),
+			    " caps=", _own_pd.avail_caps().value, " left (raise RMEMU_RAM)");
 			return false;
 		}
 		for (unsigned i = 0; i < MAX_CAPS; i++) construct_at<Cap_entry>(&_caps[i]);
@@ -1046,15 +1404,101 @@ struct Rmemu_replay::Main : Noncopyable
 			_timer->trigger_once(_timer->elapsed_us() + _timeout_us);
 		}
 		/*
-		 * Warm the helper up with reads of our own memory: after the
-		 * first access and its completion signal, the PD has 0x1800
-		 * bytes and 4 caps more available on base-hw (base-linux: 0x800
-		 * and 3 more, then a page and a cap less), which is not the
-		 * trace's doing. The replay starts, and the quota baseline is
-		 * taken, when the last read's signal arrives (_handle_done).
+		 * Warm the helper up with reads of our own memory, so that what a
+		 * thread's first access and signal cost the component's PD (on
+		 * base-hw 0x1800 bytes and 4 caps more available after them;
+		 * base-linux: 0x800 and 3 more, then a page and a cap less) is
+		 * behind it when the replay starts (_handle_done), and the
+		 * component's own figures in the log ("[rmemu-own]") show only
+		 * what came later.
 		 */
 		_warm_ups_left = 2;
 		_accessor->issue(Accessor::Kind::READ, (addr_t)&_warm_up_byte, 0);
+	}
+
+	/* where the measurements count from: the quota of the trace's PD (and the component's own) now */
+	void _take_baseline()
+	{
+		_quota_now(_ram_start, _caps_start);
+		_own_quota_now(_own_ram_start, _own_caps_start);
+	}
+
+	/*
+	 * The trace's PD, funded with exactly the trace's quota: a fresh PD
+	 * session holds some of its own donation available already, the
+	 * component transfers the rest. False, with "[rmemu-error]" and the
+	 * figures, if the component cannot give that much and keep its reserve.
+	 */
+	bool _set_up_trace_pd(rme_trace_directives_t const &d)
+	{
+		size_t const ram  = d.has_ram_quota ? (size_t)d.ram_quota : (size_t)RME_DEFAULT_RAM_QUOTA;
+		size_t const caps = d.has_cap_quota ? (size_t)d.cap_quota : (size_t)RME_DEFAULT_CAP_QUOTA;
+		auto fail = [&] (auto &&... args) {
+			String<320> const text(args...);
+			error("rmemu: ", text);
+			log("[rmemu-error] ", text);
+			return false;
+		};
+		auto const own_ram  = _own_pd.avail_ram().value;
+		auto const own_caps = _own_pd.avail_caps().value;
+		auto const session_ram = Pd_session::RAM_QUOTA;
+		auto const session_caps = Pd_session::CAP_QUOTA;
+		if (own_ram < session_ram + OWN_RESERVE_RAM || own_caps < session_caps + OWN_RESERVE_CAPS)
+			return fail("the trace needs a PD of its own with quota ram=", Hex(ram), " caps=", caps,
+			            ", the component has only ram=", Hex(own_ram), " caps=", own_caps,
+			            " and keeps ram=", Hex((size_t)OWN_RESERVE_RAM), " caps=", (unsigned)OWN_RESERVE_CAPS,
+			            " for itself");
+		try { _trace_pd.construct(_env, "trace"); }
+		catch (...) { return fail("no PD session for the trace could be opened"); }
+		if (_trace_pd->ref_account(_env.pd_session_cap()) != Pd_session::Ref_account_result::OK)
+			return fail("the trace's PD does not take the component's as its reference account");
+
+		size_t const has_ram  = _trace_pd->avail_ram().value;
+		size_t const has_caps = _trace_pd->avail_caps().value;
+		if (ram < has_ram || caps < has_caps)
+			return fail("the trace's quota ram=", Hex(ram), " caps=", caps,
+			            " is below what a fresh PD session holds of its own donation already: ram=",
+			            Hex(has_ram), " caps=", has_caps);
+		size_t const give_ram = ram - has_ram, give_caps = caps - has_caps;
+		size_t const left_ram = _own_pd.avail_ram().value, left_caps = _own_pd.avail_caps().value;
+		if (left_ram < give_ram + OWN_RESERVE_RAM || left_caps < give_caps + OWN_RESERVE_CAPS)
+			return fail("the trace's quota ram=", Hex(ram), " caps=", caps,
+			            " needs ram=", Hex(give_ram + OWN_RESERVE_RAM), " caps=", give_caps + OWN_RESERVE_CAPS,
+			            " of the component (with its own reserve), which has ram=", Hex(left_ram),
+			            " caps=", left_caps, " (raise RMEMU_RAM / RMEMU_CAPS)");
+		if (_own_pd.transfer_quota(_trace_pd->cap(), Ram_quota { give_ram }) != Transfer::OK ||
+		    _own_pd.transfer_quota(_trace_pd->cap(), Cap_quota { give_caps }) != Transfer::OK)
+			return fail("the component could not transfer ram=", Hex(give_ram), " caps=", give_caps,
+			            " to the trace's PD");
+		log("[rmemu-pd] the trace's PD: quota ram=", Hex(ram), " caps=", caps,
+		    " (a fresh PD session held ram=", Hex(has_ram), " caps=", has_caps, ")");
+		return true;
+	}
+
+	/*
+	 * Core's slab of the component's own dataspace metadata grows by a page
+	 * and a cap of its own PD when no more than 3 entries are free. On
+	 * base-linux a region map of the RM session is a dataspace of the
+	 * component (Region_map_mmap on the runtime's heap), so the figures
+	 * that _settle charges the trace would include such a block whenever
+	 * the component's own dataspaces happen to have filled one. Leave
+	 * plenty of free entries: allocate dummies and free all but every
+	 * eighth, so that no block empties and core keeps them all.
+	 */
+	enum { PAD_DATASPACES = 96, PAD_KEEP_EVERY = 8 };
+	Ram_dataspace_capability _pad[PAD_DATASPACES / PAD_KEEP_EVERY] { };
+
+	void _pad_own_ds_slab()
+	{
+		Ram_dataspace_capability all[PAD_DATASPACES];
+		for (unsigned i = 0; i < PAD_DATASPACES; i++)
+			_own_pd.alloc_ram(4096).with_result(
+				[&] (Ram_dataspace_capability ds) { all[i] = ds; },
+				[&] (Alloc_error) { });
+		for (unsigned i = 0; i < PAD_DATASPACES; i++) {
+			if (i % PAD_KEEP_EVERY == 0) _pad[i / PAD_KEEP_EVERY] = all[i];
+			else if (all[i].valid()) _own_pd.free_ram(all[i]);
+		}
 	}
 
 	/* the mmap layer, as the trace's directives configure it, on the primitives above */
@@ -1071,8 +1515,8 @@ struct Rmemu_replay::Main : Noncopyable
 		rme_mmap_stats_t st;
 		rme_mmap_stats(_mm, &st);
 		_slots[RME_TRACE_SLOT_MMAP_AREA] = st.area_rm;
-		/* the area's own cost is not the trace's */
-		_quota_now(_ram_start, _caps_start);
+		/* what the area cost is the trace's quota no longer, as in the model */
+		_take_baseline();
 	}
 
 	bool _set_up()
@@ -1085,8 +1529,11 @@ struct Rmemu_replay::Main : Noncopyable
 		             + !!(d.has_ram_quota || d.has_cap_quota) + !!d.has_mmap_area
 		             + !!d.has_map_count_max + !!d.has_policy;
 
+		if (!_set_up_trace_pd(d))
+			return false;
+		_pad_own_ds_slab();
 		_start_first_helper();
-		_quota_now(_ram_start, _caps_start);
+		_take_baseline();
 		if (d.has_mmap_area)
 			_set_up_mmap_layer(d);
 		rme_executor_init(&_executor, _trace, _slots, &_genode, _mm);
