@@ -74,14 +74,17 @@ enum {
 	 * base-linux, MEASURED on Genode 26.02 (ffb059da4d8c) with the
 	 * rmemu_replay component (tests/traces/genode/linux_quota.trace): a
 	 * region map costs the PD 0x21000 bytes and a capability (its
-	 * Region_map_mmap and region table live in the component); the first
-	 * one also opens the RM session, 0x9000 bytes and 2 capabilities that
-	 * stay until the session closes. Regions cost nothing there.
+	 * Region_map_mmap and region table live in the component, a dataspace
+	 * of its heap); the first one also opens the RM session, 0x8000 bytes
+	 * and a capability (the heap's growth for the Local_rm_session) that
+	 * stay until the session closes. Regions cost nothing there. (The
+	 * figures measured before the component kept its own slab of dataspace
+	 * metadata from growing, 0x9000 and 2 caps, held a block of it.)
 	 */
 	COST_LINUX_RM_CREATE_RAM = 0x21000,
 	COST_LINUX_RM_CREATE_CAPS = 1,
-	COST_LINUX_RM_SESSION_RAM = 0x9000,
-	COST_LINUX_RM_SESSION_CAPS = 2
+	COST_LINUX_RM_SESSION_RAM = 0x8000,
+	COST_LINUX_RM_SESSION_CAPS = 1
 };
 
 #endif
