@@ -116,6 +116,7 @@ struct Rmemu_replay::Accessor : Thread
 	bool volatile    finished = false;
 	bool volatile    retired  = false;
 	unsigned         fault_map = 0;   /* retired: the map its fault was reflected to */
+	bool             awaited = false; /* an attach made its access possible: it will finish */
 
 	Accessor(Env &env, Signal_context_capability done, unsigned id)
 	:
@@ -286,11 +287,13 @@ struct Rmemu_replay::Main : Noncopyable
 	 * Helpers blocked in a fault that a handler received: an attach into
 	 * their map may wake them, and they retry on their own time.
 	 */
-	enum { MAX_BLOCKED = 256, SETTLE_US = 200*1000 };
+	enum { MAX_BLOCKED = 256, SETTLE_US = 200*1000, SETTLE_POLL_US = 2*1000 };
 	Accessor    *_blocked[MAX_BLOCKED] { };
 	unsigned     _nblocked = 0;
 	bool         _settle_needed = false;   /* the last attach may have woken some */
+	bool         _settle_refault = false;  /* ... and some of them will fault again */
 	bool         _settling = false;        /* waiting for them before the next operation */
+	uint64_t     _settle_start_us = 0;
 	size_t       _next = 0;
 	bool         _waiting = false;
 	uint64_t     _deadline_us = 0;
@@ -538,7 +541,9 @@ struct Rmemu_replay::Main : Noncopyable
 		}
 		if (err == RME_OK) {
 			uint64_t size = attr.size ? attr.size : (d->size > attr.offset ? d->size - attr.offset : 0);
-			_record(rm, ds, at, size, attr.offset, attr.writeable, attr.executable);
+			/* a sealed ROM is attached read-only, whatever the attach asks */
+			_record(rm, ds, at, size, attr.offset,
+			        attr.writeable && d->kind != Cap_entry::Kind::ROM, attr.executable);
 		}
 		return err;
 	}
@@ -830,12 +835,22 @@ struct Rmemu_replay::Main : Noncopyable
 		 * (the model: at once); their threads retry when they are
 		 * scheduled, and an access that still cannot complete faults and
 		 * queues again. So that the next operation sees what the retries
-		 * did, the replay waits a while before it when a helper blocked in
-		 * this map's fault is still waiting.
+		 * did, the replay waits before it: for every helper whose access
+		 * the regions now allow, until it finished (a handshake, however
+		 * slow the machine); for one whose address is now covered but
+		 * whose access still is not allowed (a write into a read-only
+		 * region), a while, for its new fault to queue.
 		 */
-		for (unsigned i = 0; err == RME_OK && i < m._nblocked; i++)
-			if (m._blocked[i]->fault_map == map && !m._blocked[i]->finished)
+		for (unsigned i = 0; err == RME_OK && i < m._nblocked; i++) {
+			Accessor &h = *m._blocked[i];
+			if (h.fault_map != map || h.finished) continue;
+			if (m._surely_accessible(1, h.addr, h.kind, 0)) {
+				h.awaited = true;
 				m._settle_needed = true;
+			} else if (m._surely_accessible(1, h.addr, Accessor::Kind::READ, 0)) {
+				m._settle_needed = m._settle_refault = true;
+			}
+		}
 		return err;
 	}
 
@@ -1204,7 +1219,9 @@ struct Rmemu_replay::Main : Noncopyable
 	void _handle_timeout()
 	{
 		if (_settling) {
-			_settling = false;
+			if (!_settled()) { _timer->trigger_once(SETTLE_POLL_US); return; }
+			_settling = _settle_refault = false;
+			for (unsigned i = 0; i < _nblocked; i++) _blocked[i]->awaited = false;
 			_next++;
 			_run();
 			return;
@@ -1253,6 +1270,21 @@ struct Rmemu_replay::Main : Noncopyable
 		    " (heap ", Hex(_heap.consumed()), ")");
 	}
 
+	/*
+	 * Whether the faulters an attach woke are done: every one whose access
+	 * is now allowed finished (or the access timeout passed: then the
+	 * result shows the difference), and a faulter that faults again had
+	 * SETTLE_US to queue its new fault.
+	 */
+	bool _settled()
+	{
+		uint64_t const waited = _timer->elapsed_us() - _settle_start_us;
+		if (waited >= _timeout_us) return true;
+		for (unsigned i = 0; i < _nblocked; i++)
+			if (_blocked[i]->awaited && !_blocked[i]->finished) return false;
+		return !_settle_refault || waited >= SETTLE_US;
+	}
+
 	/* execute one operation; false if it started an access that is pending */
 	bool _execute(size_t i)
 	{
@@ -1276,7 +1308,8 @@ struct Rmemu_replay::Main : Noncopyable
 			/* let woken faulters retry (_x_attach); the timeout goes on */
 			_settle_needed = false;
 			_settling = true;
-			_timer->trigger_once(SETTLE_US);
+			_settle_start_us = _timer->elapsed_us();
+			_timer->trigger_once(SETTLE_POLL_US);
 			return false;
 		}
 		_settle_needed = false;
