@@ -26,11 +26,34 @@
  * tests/check_placement.c compares both with Genode's own code, and the
  * fit fields with the truth in plc_check().
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "costs.h"
 #include "placement.h"
+#include "placement_hosted.h"
+
+#if __STDC_HOSTED__
+#include <stdio.h>
+#else
+/*
+ * Built freestanding (src/portable.mk: the libc policies of the mmap layer
+ * place with this allocator, also inside Genode): no stdio. plc_check still
+ * checks everything; its messages only say that something failed.
+ */
+static int
+check_message(char *msg, size_t msglen)
+{
+	static const char text[] = "the placement tree is inconsistent";
+	size_t i = 0;
+
+	for (; msglen && i + 1 < msglen && text[i]; i++)
+		msg[i] = text[i];
+	if (msglen)
+		msg[i] = '\0';
+	return 0;
+}
+#define snprintf(msg, msglen, ...) check_message(msg, msglen)
+#endif
 
 enum { LEFT = 0, RIGHT = 1 };
 
@@ -93,20 +116,27 @@ md_alloc(plc_t *p, plc_block_t **out, bool for_used)
 {
 	plc_block_t *b;
 	bool big, roomy;
+	struct plc_hosted_block *sb = NULL;
 
-	if (p->slab_blocks == 0) {
+	if (p->hosted) {
+		/* may grow the slab: an allocation in this very tree (placement_hosted.c) */
+		rme_err_t err = plc_hosted_entry_alloc(p, &sb);
+		if (err != RME_OK)
+			return err;
+	} else if (p->slab_blocks == 0) {
 		/* The first slab block is embedded in the region map: free of charge. */
 		p->slab_blocks = 1;
 		p->slab_entries_avail = COST_MD_BLOCKS_PER_SLAB;
 	}
-	if (p->slab_entries_avail <= COST_MD_SLAB_GROW_AT) {
+	if (!p->hosted && p->slab_entries_avail <= COST_MD_SLAB_GROW_AT) {
 		rme_err_t err = p->hooks.grow ? p->hooks.grow(p->hooks.ctx) : RME_OK;
 		if (err != RME_OK)
 			return err;
 		p->slab_blocks++;
 		p->slab_entries_avail += COST_MD_BLOCKS_PER_SLAB;
 	}
-	p->slab_entries_avail--;
+	if (!p->hosted)
+		p->slab_entries_avail--;
 
 	big = for_used || !p->spare_small;
 	if (big) {
@@ -122,6 +152,8 @@ md_alloc(plc_t *p, plc_block_t **out, bool for_used)
 	memset(b, 0, node_size(big, roomy));
 	b->big = big;
 	b->roomy = roomy;
+	if (p->hosted)
+		b->hosted.slab_block = sb;
 	*out = b;
 	return RME_OK;
 }
@@ -150,6 +182,14 @@ spare_push(plc_t *p, plc_block_t *b)
 static void
 md_free(plc_t *p, plc_block_t *b)
 {
+	if (p->hosted) {
+		struct plc_hosted_block *sb = b->hosted.slab_block;
+
+		spare_push(p, b);
+		/* may release a slab block: a free in this very tree (placement_hosted.c) */
+		plc_hosted_entry_free(p, sb);
+		return;
+	}
 	spare_push(p, b);
 
 	p->slab_entries_avail++;
@@ -186,6 +226,13 @@ rme_err_t
 plc_reserve(plc_t *p, unsigned n)
 {
 	rme_err_t err = RME_OK;
+
+	if (p->hosted) {
+		/* every node big: it keeps the slab block of its entry (plc_block_t.hosted) */
+		while (err == RME_OK && p->spare_count < n)
+			err = spare_add(p, true);
+		return err == RME_OK ? plc_hosted_reserve(p) : err;
+	}
 
 	while (err == RME_OK && p->spare_count < 1)
 		err = spare_add(p, true);
@@ -776,8 +823,8 @@ plc_alloc_addr(plc_t *p, uint64_t size, uint64_t addr, plc_block_t **out)
 	return allocate(p, size, 0, addr, last_byte(p, addr, size), true, out);
 }
 
-rme_err_t
-plc_add_range(plc_t *p, uint64_t addr, uint64_t size)
+static rme_err_t
+add_range(plc_t *p, uint64_t addr, uint64_t size)
 {
 	plc_block_t *nb, *b;
 	rme_err_t err;
@@ -802,6 +849,21 @@ plc_add_range(plc_t *p, uint64_t addr, uint64_t size)
 	}
 	add_block(p, nb, addr, size, false);
 	return RME_OK;
+}
+
+rme_err_t
+plc_add_range(plc_t *p, uint64_t addr, uint64_t size)
+{
+	bool backing;
+	rme_err_t err;
+
+	if (!p->hosted)
+		return add_range(p, addr, size);
+	/* Allocator_avl_tpl::add_range: the slab may not grow meanwhile */
+	backing = plc_hosted_backing(p, false);
+	err = add_range(p, addr, size);
+	(void)plc_hosted_backing(p, backing);
+	return err;
 }
 
 /* The block before (dir LEFT) or after (RIGHT) b in address order, or NULL. */
@@ -833,6 +895,17 @@ plc_free_block(plc_t *p, plc_block_t *b)
 {
 	uint64_t addr = b->addr, size = b->size;
 	plc_block_t *nb, *pred, *succ;
+
+	if (p->hosted) {
+		/*
+		 * Allocator_avl_base::free as it is: destroying the block may release
+		 * a slab block, which is a free in this tree that can take the
+		 * neighbours away; so add_range searches afresh.
+		 */
+		destroy_block(p, b);
+		(void)plc_add_range(p, addr, size);
+		return;
+	}
 
 	/*
 	 * What plc_add_range(addr, size) does after the block is gone, step for
@@ -1117,7 +1190,12 @@ plc_check(const plc_t *p, char *msg, size_t msglen, uint64_t *stale_out)
 			        (unsigned long long)b->addr);
 			return -1;
 		}
-		if (!prev->used && !b->used && prev->addr + prev->size == b->addr) {
+		/*
+		 * With hosted metadata, Genode itself can leave neighbours apart: a
+		 * slab block released while a block is being cut is freed before
+		 * the cut's remainders are back in the tree.
+		 */
+		if (!p->hosted && !prev->used && !b->used && prev->addr + prev->size == b->addr) {
 			snprintf(msg, msglen, "free blocks 0x%llx and 0x%llx are not coalesced",
 			        (unsigned long long)prev->addr, (unsigned long long)b->addr);
 			return -1;

@@ -12,6 +12,8 @@
  *
  * It also keeps count of core's metadata slab (the Tslab the blocks live
  * in), so that the quota effect of growing it comes out as core's does.
+ * An allocator that keeps its metadata in its own free ranges (the libc's
+ * Mem_alloc_impl) has that slab exactly instead: placement_hosted.h.
  */
 #ifndef RMEMU_PLACEMENT_H
 #define RMEMU_PLACEMENT_H
@@ -25,6 +27,8 @@
 
 struct ds;
 struct rm;
+struct plc_hosted;
+struct plc_hosted_block;
 
 /*
  * What a used block records about its region (core's Rm_region). Its rights
@@ -78,6 +82,11 @@ typedef struct plc_block {
 	union {
 		struct plc_region region;  /* a used block's (big nodes only) */
 		uint64_t own_fit;          /* a free block's own fit classes (big or roomy nodes) */
+		/* in a map with hosted metadata (plc_t.hosted), whose nodes are all big */
+		struct {
+			uint64_t own_fit_kept;  /* own_fit stays where it is */
+			struct plc_hosted_block *slab_block;  /* the slab block holding this entry */
+		} hosted;
 	};
 } plc_block_t;
 
@@ -112,6 +121,13 @@ typedef struct plc {
 	plc_slab_hooks_t hooks;
 	uint64_t slab_entries_avail;
 	uint64_t slab_blocks;
+	/*
+	 * NULL in core's maps. Otherwise the map keeps its metadata in its own
+	 * free ranges, exactly, as Allocator_avl does when it is its own
+	 * metadata allocator (placement_hosted.h); the counting slab above is
+	 * then unused.
+	 */
+	struct plc_hosted *hosted;
 } plc_t;
 
 void plc_init(plc_t *p, const rme_allocator_t *alloc, uint64_t word_mask,
@@ -122,7 +138,8 @@ void plc_fini(plc_t *p);
 
 /*
  * Make sure n nodes of host memory are at hand, one of them big, so the
- * next step cannot fail for lack of it.
+ * next step cannot fail for lack of it. (A map with hosted metadata: n big
+ * ones, and what its slab needs to grow: placement_hosted.h.)
  */
 rme_err_t plc_reserve(plc_t *p, unsigned n);
 
