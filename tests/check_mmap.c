@@ -132,10 +132,10 @@ START_TEST(setup_rejects_bad_settings_with_a_reason)
 	cfg.map_count_max = 0;
 	ck_assert_err(rme_mmap_create(&t.pm.prims, &cfg, &mm, &why), RME_ERR_INVALID_ARGUMENT);
 	cfg.map_count_max = 10;
-	cfg.policy = "genode-libc";
+	cfg.policy = "linux";
 	ck_assert_err(rme_mmap_create(&t.pm.prims, &cfg, &mm, NULL), RME_ERR_UNSUPPORTED);
 	ck_assert_err(rme_mmap_create(&t.pm.prims, &cfg, &mm, &why), RME_ERR_UNSUPPORTED);
-	ck_assert_str_eq(why.message, "unknown mmap policy \"genode-libc\"");
+	ck_assert_str_eq(why.message, "unknown mmap policy \"linux\"");
 	/* an area overlapping the existing one conflicts */
 	cfg.policy = NULL;
 	cfg.area_base = MT_BASE + MT_SIZE - 4096;

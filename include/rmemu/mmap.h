@@ -142,11 +142,13 @@ typedef struct rme_mmap rme_mmap_t;
 typedef struct rme_mmap_config {
 	/*
 	 * The implementation, by name; NULL means "rmemu", the managed-area
-	 * layer with Linux semantics, which is the only one so far. Other
-	 * implementations (e.g. today's Genode libc behaviour, for comparison)
-	 * plug in behind the same calls; see doc/mmap.md, "Policies".
+	 * layer with Linux semantics. For comparison, "genode-libc" is Genode
+	 * 26.02's libc mmap and "libc-alloc-at" 20.05's with the 2020 alloc_at
+	 * patch, each exactly as its code does it; see doc/mmap.md,
+	 * "Policies", and doc/designs.md.
 	 */
 	const char *policy;
+	/* The area and the chunk size are the rmemu policy's; the libc policies have none. */
 	uint64_t area_base;      /* page-aligned start of the managed range */
 	uint64_t area_size;      /* its size, a page multiple, not 0 */
 	uint64_t chunk_size;     /* bytes per backing RAM dataspace, a page multiple */
@@ -178,7 +180,7 @@ rme_mmap_create(const rme_genode_prims_t *prims, const rme_mmap_config_t *cfg,
 /* Unmap everything, give back all RAM, detach and destroy the area; NULL is fine. */
 RME_EXPORT void rme_mmap_destroy(rme_mmap_t *mm);
 
-/* The policy name the instance runs ("rmemu"). */
+/* The policy name the instance runs ("rmemu", "genode-libc", "libc-alloc-at"). */
 RME_EXPORT const char *rme_mmap_policy(const rme_mmap_t *mm);
 
 /* ---- The calls (0 or an RME_E* value) ------------------------------------ */
@@ -206,6 +208,39 @@ RME_EXPORT int rme_mlock(rme_mmap_t *mm, uint64_t addr, uint64_t len, int flags)
 RME_EXPORT int rme_munlock(rme_mmap_t *mm, uint64_t addr, uint64_t len);
 RME_EXPORT int rme_mlockall(rme_mmap_t *mm, int flags);
 RME_EXPORT int rme_munlockall(rme_mmap_t *mm);
+
+/* ---- Why a call failed ---------------------------------------------------- */
+
+/*
+ * Besides its errno, a failed call names its cause, so that designs can be
+ * compared by why they fail (rmemu compare, doc/designs.md). X(enum
+ * suffix, name, description).
+ */
+#define RME_MMAP_CAUSES(X) \
+	X(NONE, "-", "no cause beyond the errno (Linux's own rules)") \
+	X(UNSUPPORTED, "unsupported", "the implementation does not support the call, flag or rights") \
+	X(NOT_A_START, "not-a-start", "not the exact start of a mapping the libc registered") \
+	X(GAP_IN_TARGET, "gap-in-target", "the gap dataspace landed in the requested range") \
+	X(METADATA_IN_TARGET, "metadata-in-target", "libc metadata landed in the requested range") \
+	X(TARGET_IN_USE, "target-in-use", "the requested range is still in use") \
+	X(HINT_AS_FIXED, "hint-as-fixed", "a hint was treated as a fixed address") \
+	X(OUTSIDE_AREA, "outside-area", "the requested range lies outside the managed area") \
+	X(QUOTA, "quota", "RAM or capability quota ran out (real Genode: a resource request)") \
+	X(ZERO_LENGTH, "zero-length", "nothing to allocate") \
+	X(ABORT, "abort", "the libc would crash or throw here: the program ends")
+
+typedef enum {
+#define RME__MMAP_CAUSE_ENUM(name, str, desc) RME_MMAP_CAUSE_##name,
+	RME_MMAP_CAUSES(RME__MMAP_CAUSE_ENUM)
+#undef RME__MMAP_CAUSE_ENUM
+	RME_MMAP_CAUSE_COUNT_
+} rme_mmap_cause_t;
+
+/* The cause of the instance's last call if it failed, else RME_MMAP_CAUSE_NONE. */
+RME_EXPORT rme_mmap_cause_t rme_mmap_last_cause(const rme_mmap_t *mm);
+/* "metadata-in-target"; "?" for a value out of range. */
+RME_EXPORT const char *rme_mmap_cause_name(rme_mmap_cause_t cause);
+RME_EXPORT const char *rme_mmap_cause_desc(rme_mmap_cause_t cause);
 
 /* ---- Inspection ---------------------------------------------------------- */
 
@@ -249,9 +284,26 @@ typedef struct rme_mmap_stats {
 	uint64_t chunks;             /* RAM dataspaces held */
 	uint64_t chunk_bytes;        /* their RAM */
 	uint64_t mapped_bytes;       /* bytes in mappings, reservations included */
+	/*
+	 * The implementation's own metadata inside the address space the
+	 * application sees (the libc policies' pools: records and slab blocks;
+	 * the rmemu policy keeps all of it on its heap: 0), and how many bytes
+	 * of it the zero-fill of calls has overwritten so far.
+	 */
+	uint64_t metadata_bytes;
+	uint64_t metadata_zeroed;
 } rme_mmap_stats_t;
 
 RME_EXPORT void rme_mmap_stats(rme_mmap_t *mm, rme_mmap_stats_t *out);
+
+/*
+ * Call fn for each range of the address space in which the implementation
+ * keeps metadata of its own (none for "rmemu"), in no particular order;
+ * stops when fn returns non-zero and returns that value.
+ */
+RME_EXPORT int rme_mmap_foreach_metadata(rme_mmap_t *mm,
+                                         int (*fn)(void *ctx, uint64_t addr, uint64_t len),
+                                         void *ctx);
 
 /*
  * Check every invariant of the instance's registry (tree shape and order,

@@ -10,6 +10,8 @@
 /* The implementations that can be named in rme_mmap_config_t.policy. */
 static const mmap_ops_t *const policies[] = {
 	&mmap_area_ops,
+	&mmap_genode_libc_ops,
+	&mmap_libc_alloc_at_ops,
 };
 
 /* ---- Text -------------------------------------------------------------------- */
@@ -189,7 +191,10 @@ rme_mmap_policy(const rme_mmap_t *mm)
 	return mm ? mm->ops->name : NULL;
 }
 
-/* Call an operation with the instance locked; an instance is needed. */
+/*
+ * Call an operation with the instance locked; an instance is needed. The
+ * calls of the API go through CALL, which forgets the last call's cause first.
+ */
 #define LOCKED_CALL(mm, none, call) do { \
 	int _rc; \
 	if (!(mm)) \
@@ -200,26 +205,29 @@ rme_mmap_policy(const rme_mmap_t *mm)
 	return _rc; \
 } while (0)
 
+#define CALL(mm, none, call) \
+	LOCKED_CALL(mm, none, ((mm)->cause = RME_MMAP_CAUSE_NONE, (call)))
+
 int
 rme_mmap(rme_mmap_t *mm, uint64_t addr, uint64_t len, int prot, int flags, int fd,
          uint64_t offset, uint64_t *out_addr)
 {
 	uint64_t ignored;
 
-	LOCKED_CALL(mm, RME_EINVAL, mm->ops->mmap(mm, addr, len, prot, flags, fd, offset,
+	CALL(mm, RME_EINVAL, mm->ops->mmap(mm, addr, len, prot, flags, fd, offset,
 	                                          out_addr ? out_addr : &ignored));
 }
 
 int
 rme_munmap(rme_mmap_t *mm, uint64_t addr, uint64_t len)
 {
-	LOCKED_CALL(mm, RME_EINVAL, mm->ops->munmap(mm, addr, len));
+	CALL(mm, RME_EINVAL, mm->ops->munmap(mm, addr, len));
 }
 
 int
 rme_mprotect(rme_mmap_t *mm, uint64_t addr, uint64_t len, int prot)
 {
-	LOCKED_CALL(mm, RME_EINVAL, mm->ops->mprotect(mm, addr, len, prot));
+	CALL(mm, RME_EINVAL, mm->ops->mprotect(mm, addr, len, prot));
 }
 
 int
@@ -228,44 +236,44 @@ rme_mremap(rme_mmap_t *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len
 {
 	uint64_t ignored;
 
-	LOCKED_CALL(mm, RME_EINVAL, mm->ops->mremap(mm, old_addr, old_len, new_len, flags,
+	CALL(mm, RME_EINVAL, mm->ops->mremap(mm, old_addr, old_len, new_len, flags,
 	                                            new_addr, out_addr ? out_addr : &ignored));
 }
 
 int
 rme_madvise(rme_mmap_t *mm, uint64_t addr, uint64_t len, int advice)
 {
-	LOCKED_CALL(mm, RME_EINVAL, mm->ops->madvise(mm, addr, len, advice));
+	CALL(mm, RME_EINVAL, mm->ops->madvise(mm, addr, len, advice));
 }
 
 int
 rme_msync(rme_mmap_t *mm, uint64_t addr, uint64_t len, int flags)
 {
-	LOCKED_CALL(mm, RME_EINVAL, mm->ops->msync(mm, addr, len, flags));
+	CALL(mm, RME_EINVAL, mm->ops->msync(mm, addr, len, flags));
 }
 
 int
 rme_mlock(rme_mmap_t *mm, uint64_t addr, uint64_t len, int flags)
 {
-	LOCKED_CALL(mm, RME_EINVAL, mm->ops->mlock(mm, addr, len, flags));
+	CALL(mm, RME_EINVAL, mm->ops->mlock(mm, addr, len, flags));
 }
 
 int
 rme_munlock(rme_mmap_t *mm, uint64_t addr, uint64_t len)
 {
-	LOCKED_CALL(mm, RME_EINVAL, mm->ops->munlock(mm, addr, len));
+	CALL(mm, RME_EINVAL, mm->ops->munlock(mm, addr, len));
 }
 
 int
 rme_mlockall(rme_mmap_t *mm, int flags)
 {
-	LOCKED_CALL(mm, RME_EINVAL, mm->ops->mlockall(mm, flags));
+	CALL(mm, RME_EINVAL, mm->ops->mlockall(mm, flags));
 }
 
 int
 rme_munlockall(rme_mmap_t *mm)
 {
-	LOCKED_CALL(mm, RME_EINVAL, mm->ops->munlockall(mm));
+	CALL(mm, RME_EINVAL, mm->ops->munlockall(mm));
 }
 
 int
@@ -312,6 +320,41 @@ rme_mmap_count(rme_mmap_t *mm)
 
 	rme_mmap_stats(mm, &st);
 	return st.vmas;
+}
+
+int
+rme_mmap_foreach_metadata(rme_mmap_t *mm, int (*fn)(void *ctx, uint64_t addr, uint64_t len),
+                          void *ctx)
+{
+	if (!fn || !mm || !mm->ops->foreach_metadata)
+		return 0;
+	LOCKED_CALL(mm, 0, mm->ops->foreach_metadata(mm, fn, ctx));
+}
+
+rme_mmap_cause_t
+rme_mmap_last_cause(const rme_mmap_t *mm)
+{
+	return mm ? mm->cause : RME_MMAP_CAUSE_NONE;
+}
+
+static const struct {
+	const char *name, *desc;
+} causes[] = {
+#define CAUSE_ENTRY(name, str, desc) { str, desc },
+	RME_MMAP_CAUSES(CAUSE_ENTRY)
+#undef CAUSE_ENTRY
+};
+
+const char *
+rme_mmap_cause_name(rme_mmap_cause_t cause)
+{
+	return (unsigned)cause < RME_MMAP_CAUSE_COUNT_ ? causes[cause].name : "?";
+}
+
+const char *
+rme_mmap_cause_desc(rme_mmap_cause_t cause)
+{
+	return (unsigned)cause < RME_MMAP_CAUSE_COUNT_ ? causes[cause].desc : "?";
 }
 
 rme_err_t

@@ -205,16 +205,20 @@ area_mmap(rme_mmap_t *mm, uint64_t addr, uint64_t len, int prot, int flags, int 
 	if (len > a->size)
 		return RME_ENOMEM;
 	if (fixed) {
-		if (addr < a->base || addr > a->end - len)
+		if (addr < a->base || addr > a->end - len) {
+			a->head.cause = RME_MMAP_CAUSE_OUTSIDE_AREA;
 			return RME_ENOMEM;
+		}
 		if (!mm_page_aligned(addr))
 			return RME_EINVAL;
 		start = addr;
 	} else if (!place(a, addr, len, &start)) {
 		return RME_ENOMEM;
 	}
-	if (noreplace && !mm_reg_range_free(&a->reg, start, start + len))
+	if (noreplace && !mm_reg_range_free(&a->reg, start, start + len)) {
+		a->head.cause = RME_MMAP_CAUSE_TARGET_IN_USE;
 		return RME_EEXIST;
+	}
 
 	/* file_mmap_ok: a regular file ends at MAX_LFS_FILESIZE */
 	if (!anon && (len > FILE_SIZE_MAX || pgoff > (FILE_SIZE_MAX - len) / MM_PAGE))
@@ -614,8 +618,10 @@ remap_to(area_t *a, uint64_t addr, uint64_t old_len, uint64_t new_len, int flags
 	if ((rc = remap_valid(a, addr, move_len, new_len, &last)))
 		return rc;
 	if (flags & RME_MREMAP_FIXED) {
-		if (new_addr < a->base)
+		if (new_addr < a->base) {
+			a->head.cause = RME_MMAP_CAUSE_OUTSIDE_AREA;
 			return RME_ENOMEM;   /* the layer can place nothing below its area */
+		}
 		dst = new_addr;
 	} else if (!place(a, new_addr, new_len, &dst)) {
 		return RME_ENOMEM;

@@ -63,16 +63,24 @@ typedef struct mmap_ops {
 	/* optional (rmemu/view.h): the pieces overlapping [lo, hi); NULL if it cannot tell */
 	int (*pieces_in)(rme_mmap_t *mm, uint64_t lo, uint64_t hi,
 	                 int (*fn)(void *ctx, const rme_mmap_piece_t *p), void *ctx);
+	/* optional (NULL: the implementation keeps no metadata in the address space) */
+	int (*foreach_metadata)(rme_mmap_t *mm, int (*fn)(void *ctx, uint64_t addr, uint64_t len),
+	                        void *ctx);
 } mmap_ops_t;
 
 /* The head every implementation's instance starts with. */
 struct rme_mmap {
 	const mmap_ops_t *ops;
 	rme_genode_prims_t prims;
+	/* why the current call failed: the front end resets it, a failing call may set it */
+	rme_mmap_cause_t cause;
 };
 
 /* The managed-area implementation (mmap_area.c). */
 extern const mmap_ops_t mmap_area_ops;
+/* Genode 26.02's libc (mmap_genode_libc.c) and 20.05's with the alloc_at patch (mmap_libc_alloc_at.c). */
+extern const mmap_ops_t mmap_genode_libc_ops;
+extern const mmap_ops_t mmap_libc_alloc_at_ops;
 
 /* ---- Text without stdio -------------------------------------------------- */
 
