@@ -57,10 +57,27 @@ typedef struct rme_replay_options {
 	void (*start)(void *ctx, const rme_replay_step_t *step);
 	/* Override the trace's quota directive with a quota that never limits. */
 	int unlimited_quota;
+	/* Run the mmap layer with this policy instead of the trace's (NULL: the trace's). */
+	const char *policy;
+	/*
+	 * Called before every operation (step->actual is NULL); a non-zero
+	 * return leaves the operation out: it does not run, has no result,
+	 * binds nothing and is not judged (rmemu compare leaves out what
+	 * depends on an operation that failed). NULL: none.
+	 */
+	int (*skip)(void *ctx, const rme_replay_step_t *step);
+	void *skip_ctx;
+	/*
+	 * Called once after the last operation, before any teardown, with the
+	 * model and the mmap layer as the trace left them (step->op and
+	 * step->actual are NULL), with observe_ctx. NULL: none.
+	 */
+	void (*finish)(void *ctx, const rme_replay_step_t *step);
 } rme_replay_options_t;
 
 typedef struct rme_replay_report {
 	size_t operations;          /* operations executed */
+	size_t skipped;             /* operations left out (rme_replay_options_t.skip) */
 	size_t divergences;         /* results or checks that differ from the trace */
 	size_t stopped_at_line;     /* the line of the divergence that stopped the replay, or 0 */
 	rme_quota_t quota;          /* at the end; ram_used and cap_used relative to the start */

@@ -38,4 +38,7 @@ int cmd_show(int argc, char **argv);
 int cmd_genode_log(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 
+/* compare: the mmap designs side by side on the same traces (doc/designs.md). */
+int cmd_compare(int argc, char **argv);
+
 #endif

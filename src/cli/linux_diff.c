@@ -440,6 +440,14 @@ host_advice(int advice)
 	}
 }
 
+/* Note Linux's outcome of the operation: failed with errno e, or succeeded. */
+static void
+noted(struct linux_diff *ld, int failed, int e)
+{
+	ld->ran = 1;
+	ld->linux_errno = failed ? e : 0;
+}
+
 /* The model's result as errno 0 (success) or an errno name. */
 static const char *
 model_errno(const rme_trace_result_t *r)
@@ -497,6 +505,7 @@ diff_mmap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_execut
 		}
 		touch(t, ld, addr, len);
 		p = host_mmap(to_host(ld, addr), len, prot, flags, c);
+		noted(ld, p == MAP_FAILED, errno);
 		if (lock_limited(ld, step, p == MAP_FAILED, errno))
 			return 0;
 		if (compare_outcome(step->actual, p == MAP_FAILED, errno, msg, msglen))
@@ -509,6 +518,7 @@ diff_mmap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_execut
 	if (addr && in_area(ld, addr, len) && len) {
 		/* a hint inside the area: both must take it exactly when it is free */
 		p = host_mmap(to_host(ld, addr), len, prot, flags, c);
+		noted(ld, p == MAP_FAILED, errno);
 		if (p == to_host(ld, addr)) {
 			if (model_ok && placed == addr)
 				return 0;
@@ -536,6 +546,7 @@ diff_mmap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_execut
 	if (!model_ok) {
 		/* the model refused; Linux, with the whole address space, may not */
 		p = host_mmap(NULL, len, prot, flags & ~(MAP_FIXED | MAP_FIXED_NOREPLACE), c);
+		noted(ld, p == MAP_FAILED, errno);
 		if (p != MAP_FAILED) {
 			munmap(p, len);
 			if (strcmp(step->actual->errno_name, "ENOMEM") == 0) {
@@ -563,6 +574,7 @@ diff_mmap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_execut
 	} else {
 		p = host_mmap(to_host(ld, placed), len, prot, flags | MAP_FIXED_NOREPLACE, c);
 	}
+	noted(ld, p == MAP_FAILED, errno);
 	if (p == MAP_FAILED) {
 		if (lock_limited(ld, step, 1, errno))
 			return 0;
@@ -638,6 +650,7 @@ diff_mremap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_exec
 	else if (model_ok && placed != old)
 		touch(t, ld, placed, new_len);
 	p = mremap(to_host(ld, old), old_len, new_len, flags, to_host(ld, fixed_at));
+	noted(ld, p == MAP_FAILED, errno);
 	if (ld->relaxed_mremap && !model_ok && has_fixed &&
 	    strcmp(step->actual->errno_name, "EFAULT") == 0) {
 		/*
@@ -762,6 +775,7 @@ diff_range(struct linux_diff *ld, const rme_replay_step_t *step, const rme_execu
 	case RME_TRACE_OP_MUNLOCK: rc = munlock(h, len); break;
 	default: rc = madvise(h, len, host_advice(c->advice)); break;
 	}
+	noted(ld, rc != 0, errno);
 	if (c->kind == RME_TRACE_OP_MLOCK && lock_limited(ld, step, rc != 0, errno))
 		return 0;
 	return compare_outcome(step->actual, rc != 0, errno, msg, msglen);
@@ -774,6 +788,7 @@ diff_lock_all(struct linux_diff *ld, const rme_replay_step_t *step, const rme_ex
 {
 	int rc = c->kind == RME_TRACE_OP_MLOCKALL ? mlockall(c->flags) : munlockall();
 
+	noted(ld, rc != 0, errno);
 	ld->locked_all = 1;
 	touch(t, ld, ld->area_base, ld->area_size);
 	if (c->kind == RME_TRACE_OP_MLOCKALL && lock_limited(ld, step, rc != 0, errno))
@@ -872,6 +887,7 @@ linux_diff_observe(void *ctx, const rme_replay_step_t *step, char *msg, size_t m
 	rme_executor_call_t c;
 	int differ;
 
+	ld->ran = 0;
 	if (!ld->ready && set_up(ld, step, msg, msglen))
 		return 1;
 	if (ld->disabled || !step->mmap)

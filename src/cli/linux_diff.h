@@ -38,6 +38,9 @@ struct linux_diff {
 	size_t skipped;            /* operations outside the area, not run on Linux */
 	size_t compared_ranges;    /* ranges compared (what operations touched) */
 	size_t full_compares;      /* of them, the whole area */
+	/* the last libc-level operation on Linux (rmemu compare takes it as the reference) */
+	int ran;                   /* it ran there */
+	int linux_errno;           /* 0: it succeeded there; else the host's errno */
 };
 
 /* Once per process, before the first trace: keeps malloc off mmap. */

@@ -23,6 +23,7 @@ static const struct command {
 	{ "bench", cmd_bench, "measure time per operation and metadata per mapping" },
 	{ "genode-log", cmd_genode_log, "extract the canonical trace from a Genode log" },
 	{ "diff", cmd_diff, "compare two canonical traces operation by operation" },
+	{ "compare", cmd_compare, "replay traces under each mmap design and compare them" },
 };
 
 static void

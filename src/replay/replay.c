@@ -175,13 +175,13 @@ set_up(struct replay *r, char *msg, size_t msglen)
 		return err;
 	r->slots[RME_TRACE_SLOT_ENV] = rme_env(r->model);
 	if (d->has_mmap_area) {
-		err = replay_mmap_create(r->model, d, r->opt->allocator, &r->mm,
+		err = replay_mmap_create(r->model, d, r->opt->policy, r->opt->allocator, &r->mm,
 		                         &r->slots[RME_TRACE_SLOT_MMAP_AREA], msg, msglen);
 		if (err != RME_OK)
 			return err;
-	} else if (d->has_policy || d->has_map_count_max) {
+	} else if (d->has_policy || d->has_map_count_max || r->opt->policy) {
 		snprintf(msg, msglen, "%s needs an mmap-area directive",
-		         d->has_policy ? "policy" : "map-count-max");
+		         d->has_policy || r->opt->policy ? "policy" : "map-count-max");
 		return RME_ERR_INVALID_ARGUMENT;
 	}
 	rme_executor_genode_model(&r->genode, r->model);
@@ -255,6 +255,19 @@ judge(struct replay *r, size_t i, const rme_trace_op_t *op, const rme_trace_resu
 	return diverged;
 }
 
+/* Whether the caller leaves operation i out (rme_replay_options_t.skip). */
+static int
+left_out(struct replay *r, size_t i, const rme_trace_op_t *op)
+{
+	rme_replay_step_t step = {
+		.trace = r->trace, .op = op, .actual = NULL, .slots = r->slots,
+		.model = r->model, .mmap = r->mm ? replay_mmap_instance(r->mm) : NULL,
+		.index = i, .start_quota = &r->start_quota,
+	};
+
+	return r->opt->skip && r->opt->skip(r->opt->skip_ctx, &step);
+}
+
 /*
  * Run the operations in order, each executed and judged, until the end or
  * the first divergence (without keep_going). An error stops the replay.
@@ -272,6 +285,11 @@ run(struct replay *r)
 		int check_failed = 0;
 		rme_err_t err;
 
+		if (left_out(r, i, op)) {
+			memset(actual, 0, sizeof(*actual));
+			report->skipped++;
+			continue;
+		}
 		msg[0] = 0;
 		err = execute(r, op, actual, &check_failed, msg, sizeof(msg));
 		if (err != RME_OK) {
@@ -341,6 +359,14 @@ rme_replay(rme_trace_t *trace, const rme_replay_options_t *options,
 	if (err != RME_OK)
 		goto out;
 
+	if (r.opt->finish) {
+		rme_replay_step_t step = {
+			.trace = trace, .slots = r.slots, .model = r.model,
+			.mmap = r.mm ? replay_mmap_instance(r.mm) : NULL,
+			.index = rme_trace_op_count(trace), .start_quota = &r.start_quota,
+		};
+		r.opt->finish(r.opt->observe_ctx, &step);
+	}
 	rme_quota(r.model, &report->quota);
 	report->quota.ram_used -= r.start_quota.ram_used;
 	report->quota.cap_used -= r.start_quota.cap_used;

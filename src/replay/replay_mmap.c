@@ -19,7 +19,7 @@ struct replay_mmap {
 };
 
 rme_err_t
-replay_mmap_create(rme_model_t *model, const rme_trace_directives_t *d,
+replay_mmap_create(rme_model_t *model, const rme_trace_directives_t *d, const char *policy,
                    const rme_allocator_t *alloc, struct replay_mmap **out,
                    uint64_t *area_rm, char *msg, size_t msglen)
 {
@@ -40,6 +40,8 @@ replay_mmap_create(rme_model_t *model, const rme_trace_directives_t *d,
 	rme_prims_model_init(&rm->prims, model, alloc);
 
 	rme_executor_mmap_config(d, &cfg);
+	if (policy)
+		cfg.policy = policy;
 	err = rme_mmap_create(&rm->prims.prims, &cfg, &rm->mm, &why);
 	if (err != RME_OK) {
 		snprintf(msg, msglen, "mmap-area: %s", why.message);

@@ -14,11 +14,13 @@ struct replay_mmap;
 
 /*
  * Set up the mmap layer on model as the directives say (mmap-area,
- * map-count-max, policy); *area_rm receives the area's region map. On an
+ * map-count-max, policy, which 'policy' overrides unless NULL); *area_rm
+ * receives the area's region map (0 for a policy without one). On an
  * error msg says why.
  */
 rme_err_t replay_mmap_create(rme_model_t *model, const rme_trace_directives_t *d,
-                             const rme_allocator_t *alloc, struct replay_mmap **out,
+                             const char *policy, const rme_allocator_t *alloc,
+                             struct replay_mmap **out,
                              uint64_t *area_rm, char *msg, size_t msglen);
 void replay_mmap_destroy(struct replay_mmap *rm);
 
