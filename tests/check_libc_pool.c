@@ -21,7 +21,7 @@ struct golden {
 	FILE *f;
 	const char *name;
 	unsigned line;
-	char buf[256];
+	char buf[4096];
 	/* the fake primitives' state */
 	uint64_t next_cap, sizes[1 << 16];
 	/* counts */

@@ -222,7 +222,7 @@ RME_EXPORT int rme_munlockall(rme_mmap_t *mm);
 	X(NOT_A_START, "not-a-start", "not the exact start of a mapping the libc registered") \
 	X(GAP_IN_TARGET, "gap-in-target", "the gap dataspace landed in the requested range") \
 	X(METADATA_IN_TARGET, "metadata-in-target", "libc metadata landed in the requested range") \
-	X(TARGET_IN_USE, "target-in-use", "the requested range is still in use") \
+	X(TARGET_IN_USE, "target-in-use", "the requested range is in use (or not in the address space)") \
 	X(HINT_AS_FIXED, "hint-as-fixed", "a hint was treated as a fixed address") \
 	X(OUTSIDE_AREA, "outside-area", "the requested range lies outside the managed area") \
 	X(QUOTA, "quota", "RAM or capability quota ran out (real Genode: a resource request)") \

@@ -97,13 +97,30 @@ struct Attachment { unsigned long at, size; };
 static std::vector<Attachment> attachments;
 static unsigned long gap_bytes = 0x100000;
 
+/*
+ * ORACLE_PLACE="A,B,...": the anywhere attachments go to ORIGIN + A, B, ...
+ * in turn (where rmemu's model of core put them), else after the others.
+ */
+static const unsigned long ORIGIN = ARENA - 0x100000000UL;
+
+static unsigned long scripted_place()
+{
+	static char const *next = getenv("ORACLE_PLACE");
+	if (!next || !*next) return 0;
+	char *end;
+	unsigned long at = strtoul(next, &end, 0);
+	next = *end == ',' ? end + 1 : end;
+	return ORIGIN + at;
+}
+
 static unsigned long place_anywhere(unsigned long size)
 {
 	unsigned long end = ARENA;
 	for (auto &a : attachments)
 		if (a.at + a.size > end) end = a.at + a.size;
 	unsigned long at = (end == ARENA ? ARENA : end + gap_bytes);
-	/* keep clear of the window that fixed requests use */
+	if (unsigned long scripted = scripted_place())
+		at = scripted;
 	attachments.push_back({ at, size });
 	printf("attach 0x%lx 0x%lx\n", size, at);
 	return at;
@@ -399,6 +416,10 @@ static void worked_ops(Libc::Mem_alloc_impl &pool, int which)
 		for (int i = 0; i < 4; i++) {
 			op_alloc_at(pool, ARENA + (1UL << 34), 0x1000); op_free(pool, ARENA + (1UL << 34));
 		}
+		break;
+	case 11:  /* three fixed pages at fresh addresses, 1 MiB apart: the third one's record lands in it */
+		for (unsigned long i = 0; i < 3; i++)
+			op_alloc_at(pool, ARENA + i * 0x100000, 0x1000);
 		break;
 #endif
 	}
