@@ -19,86 +19,51 @@
 #include <string.h>
 
 #include "mmap_libc.h"
-#include "testutil.h"
+#include "mmap_testutil.h"
 
-#define PG 0x1000ull
-#define RW (RME_PROT_READ | RME_PROT_WRITE)
-#define ANON (RME_MAP_PRIVATE | RME_MAP_ANONYMOUS)
-#define FIXED (ANON | RME_MAP_FIXED)
-#define AREA 0x100000000ull
-
-typedef struct dt {
-	rme_model_t *m;
-	rme_counting_allocator_t heap;
-	rme_prims_model_t pm;
-	rme_mmap_t *mm;
-	rme_quota_t base;   /* after set-up */
-} dt_t;
+#define FIXED (ANON_PRIVATE | RME_MAP_FIXED)
+#define AREA MT_BASE
 
 static void
-dt_setup_on(dt_t *t, const char *policy, rme_kernel_t kernel, uint64_t area_base)
+dt_setup_on(mt_t *t, const char *policy, rme_kernel_t kernel, uint64_t area_base)
 {
-	rme_model_config_t mc;
-	rme_mmap_config_t cfg;
-	rme_mmap_setup_error_t why;
-	rme_err_t err;
-
-	memset(t, 0, sizeof(*t));
-	rme_model_config_init(&mc);
-	mc.ram_quota = 1ull << 34;
-	mc.cap_quota = 100000;
-	mc.kernel = kernel;
-	ck_assert_ok(rme_model_create(&mc, &t->m));
-	rme_counting_init(&t->heap, NULL);
-	rme_prims_model_init(&t->pm, t->m, &t->heap.iface);
-	rme_mmap_config_init(&cfg);
-	cfg.policy = policy;
-	cfg.area_base = area_base;
-	cfg.area_size = 4ull << 30;
-	err = rme_mmap_create(&t->pm.prims, &cfg, &t->mm, &why);
-	ck_assert_msg(err == RME_OK, "%s: %s", rme_err_name(err), why.message);
-	rme_quota(t->m, &t->base);
+	mt_cfg_t c = { .ram = 1ull << 34, .caps = 100000, .base = area_base, .size = 4ull << 30,
+	               .kernel = kernel, .policy = policy };
+	mt_setup_cfg(t, &c);
 }
 
 static void
-dt_setup(dt_t *t, const char *policy)
+dt_setup(mt_t *t, const char *policy)
 {
 	dt_setup_on(t, policy, RME_KERNEL_HW, AREA);
 }
 
-static void
-dt_teardown(dt_t *t)
+/* RAM and capabilities in use since set-up. */
+static uint64_t
+ram_used(const mt_t *t)
 {
-	rme_mmap_destroy(t->mm);
-	ck_assert_uint_eq(t->heap.live_bytes, 0);
-	rme_model_destroy(t->m);
+	rme_quota_t q;
+	tu_quota_held(t->model, &q);
+	return q.ram_used - t->after_setup.ram_used;
 }
 
 static uint64_t
-ram_used(const dt_t *t)
+caps_used(const mt_t *t)
 {
 	rme_quota_t q;
-	rme_quota(t->m, &q);
-	return q.ram_used - t->base.ram_used;
-}
-
-static uint64_t
-caps_used(const dt_t *t)
-{
-	rme_quota_t q;
-	rme_quota(t->m, &q);
-	return q.cap_used - t->base.cap_used;
+	tu_quota_held(t->model, &q);
+	return q.cap_used - t->after_setup.cap_used;
 }
 
 static int
-map(dt_t *t, uint64_t addr, uint64_t len, int flags, uint64_t *out)
+map(mt_t *t, uint64_t addr, uint64_t len, int flags, uint64_t *out)
 {
 	uint64_t ignored;
 	return rme_mmap(t->mm, addr, len, RW, flags, -1, 0, out ? out : &ignored);
 }
 
 struct md_in {
-	uint64_t start, end, bytes, ranges;
+	uint64_t start, end, bytes;
 };
 
 static int
@@ -107,7 +72,6 @@ md_in(void *ctx, uint64_t addr, uint64_t len)
 	struct md_in *m = ctx;
 	uint64_t s = addr > m->start ? addr : m->start, e = addr + len < m->end ? addr + len : m->end;
 
-	m->ranges++;
 	if (s < e)
 		m->bytes += e - s;
 	return 0;
@@ -115,31 +79,11 @@ md_in(void *ctx, uint64_t addr, uint64_t len)
 
 /* Bytes of the policy's own metadata in [start, end). */
 static uint64_t
-metadata_in(dt_t *t, uint64_t start, uint64_t end)
+metadata_in(mt_t *t, uint64_t start, uint64_t end)
 {
-	struct md_in m = { start, end, 0, 0 };
+	struct md_in m = { start, end, 0 };
 	(void)rme_mmap_foreach_metadata(t->mm, md_in, &m);
 	return m.bytes;
-}
-
-static int
-accessible(dt_t *t, uint64_t addr, uint8_t *byte)
-{
-	rme_access_t acc;
-
-	ck_assert_ok(rme_read(t->m, addr, &acc));
-	if (byte)
-		*byte = acc.byte;
-	return acc.outcome == RME_ACCESS_DONE;
-}
-
-static void
-write_byte(dt_t *t, uint64_t addr, uint8_t b)
-{
-	rme_access_t acc;
-
-	ck_assert_ok(rme_write(t->m, addr, b, &acc));
-	ck_assert_int_eq(acc.outcome, RME_ACCESS_DONE);
 }
 
 /* ---- D4, D6-D9: the patch keeps the gap, the fixed dataspace and the metadata ---------- */
@@ -151,7 +95,7 @@ START_TEST(claim_patch_keeps_gap_fixed_dataspace_and_metadata)
 	uint64_t held = 0;
 	rme_mmap_stats_t st;
 	libc_t *l;
-	dt_t t;
+	mt_t t;
 
 	dt_setup(&t, "libc-alloc-at");
 	l = libc_of(t.mm);
@@ -206,7 +150,7 @@ START_TEST(claim_patch_keeps_gap_fixed_dataspace_and_metadata)
 	ck_assert_int_eq(map(&t, AREA, PG, FIXED, NULL), RME_ENOMEM);
 	ck_assert_int_eq(rme_mmap_last_cause(t.mm), RME_MMAP_CAUSE_METADATA_IN_TARGET);
 	ck_assert_uint_gt(ram_used(&t), 0x78000);
-	dt_teardown(&t);
+	mt_teardown(&t);
 }
 END_TEST
 
@@ -221,12 +165,12 @@ static int
 patch_sequence(int ordinary, uint64_t x, uint64_t stride, int fixed, uint64_t size,
                rme_mmap_cause_t *cause, uint64_t *md_at_target)
 {
-	dt_t t;
+	mt_t t;
 	int n = 0;
 
 	dt_setup(&t, "libc-alloc-at");
 	for (int i = 0; i < ordinary; i++)
-		ck_assert_int_eq(map(&t, 0, PG, ANON, NULL), 0);
+		ck_assert_int_eq(map(&t, 0, PG, ANON_PRIVATE, NULL), 0);
 	n = ordinary;
 	for (int i = 0; i < fixed; i++) {
 		uint64_t target = x + (uint64_t)i * stride;
@@ -234,11 +178,11 @@ patch_sequence(int ordinary, uint64_t x, uint64_t stride, int fixed, uint64_t si
 		if (map(&t, target, size, FIXED, NULL) != 0) {
 			*cause = rme_mmap_last_cause(t.mm);
 			*md_at_target = metadata_in(&t, target, target + size);
-			dt_teardown(&t);
+			mt_teardown(&t);
 			return n;
 		}
 	}
-	dt_teardown(&t);
+	mt_teardown(&t);
 	return 0;
 }
 
@@ -290,7 +234,7 @@ START_TEST(claim_metadata_lands_in_the_target_smallest_sequences)
 	       (unsigned long long)best_size, best);
 	{
 		/* the places of the golden: the gaps at 0x4000, 0x10000, 0x100000 */
-		dt_t t;
+		mt_t t;
 		const libc_ds_t *d;
 		uint64_t want[3] = { 0x100000, 0x10000, 0x4000 }, i = 0;
 
@@ -301,7 +245,7 @@ START_TEST(claim_metadata_lands_in_the_target_smallest_sequences)
 			if (d->kind == LIBC_DS_GAP)
 				ck_assert_uint_eq(d->at, want[i++]);
 		ck_assert_uint_eq(i, 3);
-		dt_teardown(&t);
+		mt_teardown(&t);
 	}
 }
 END_TEST
@@ -312,29 +256,27 @@ START_TEST(claim_upstream_munmap_keeps_ram_and_pages)
 {
 	const char *policy = _i ? "libc-alloc-at" : "genode-libc";
 	uint64_t a, first, peak;
-	uint8_t byte;
-	dt_t t;
+	mt_t t;
 
 	dt_setup(&t, policy);
-	ck_assert_int_eq(map(&t, 0, 0x100000, ANON, &first), 0);
-	write_byte(&t, first + 0x800, 0x5a);
+	ck_assert_int_eq(map(&t, 0, 0x100000, ANON_PRIVATE, &first), 0);
+	mt_poke(&t, first + 0x800, 0x5a);
 	peak = ram_used(&t);
 	ck_assert_int_eq(rme_munmap(t.mm, first, 0x100000), 0);
 	ck_assert_uint_eq(ram_used(&t), peak);
 	/* where Linux would fault, the bytes are still there, readable and writable */
-	ck_assert(accessible(&t, first + 0x800, &byte));
-	ck_assert_uint_eq(byte, 0x5a);
-	write_byte(&t, first + 0xfff00, 0x77);
+	ck_assert_uint_eq(mt_byte(&t, first + 0x800), 0x5a);
+	mt_poke(&t, first + 0xfff00, 0x77);
 	/* cycles: the block is reused, the RAM never comes back */
 	for (int i = 0; i < 16; i++) {
-		ck_assert_int_eq(map(&t, 0, 0x100000, ANON, &a), 0);
+		ck_assert_int_eq(map(&t, 0, 0x100000, ANON_PRIVATE, &a), 0);
 		ck_assert_int_eq(rme_munmap(t.mm, a, 0x100000), 0);
 		ck_assert_uint_eq(ram_used(&t), peak);
 	}
 	printf("%s: 16 cycles of 1 MiB: 0x%llx bytes of RAM held after the last munmap, "
 	       "the unmapped pages readable\n", policy, (unsigned long long)ram_used(&t));
 	ck_assert_uint_gt(peak, 0x100000);
-	dt_teardown(&t);
+	mt_teardown(&t);
 }
 END_TEST
 
@@ -343,23 +285,23 @@ END_TEST
 START_TEST(claim_managed_area_returns_to_baseline)
 {
 	uint64_t a;
-	dt_t t;
+	mt_t t;
 
 	dt_setup(&t, "rmemu");
 	for (int kind = 0; kind < 3; kind++) {
 		for (int i = 0; i < 64; i++) {
 			uint64_t x = kind == 0 ? AREA + (uint64_t)i * 0x100000 : kind == 1 ? AREA : 0;
-			ck_assert_int_eq(map(&t, x, 0x10000, x ? FIXED : ANON, &a), 0);
-			write_byte(&t, a, 0x5a);
+			ck_assert_int_eq(map(&t, x, 0x10000, x ? FIXED : ANON_PRIVATE, &a), 0);
+			mt_poke(&t, a, 0x5a);
 			ck_assert_uint_gt(ram_used(&t), 0);
 			ck_assert_int_eq(rme_munmap(t.mm, a, 0x10000), 0);
 			ck_assert_uint_eq(ram_used(&t), 0);
 			ck_assert_uint_eq(caps_used(&t), 0);
-			ck_assert(!accessible(&t, a, NULL));
+			ck_assert(!mt_readable(&t, a));
 		}
 	}
 	ck_assert_uint_eq(metadata_in(&t, 0, UINT64_MAX), 0);
-	dt_teardown(&t);
+	mt_teardown(&t);
 }
 END_TEST
 
@@ -371,16 +313,16 @@ START_TEST(claim_prot_none_costs_ram)
 	/* 64 MiB + max(4 KiB, 1 KiB) + a slab block + a record, page-aligned (libc_mem_alloc.cc:142-155) */
 	static const uint64_t want[] = { 0x4003000, 0x4003000, 0 };
 	uint64_t r;
-	dt_t t;
+	mt_t t;
 
 	for (int p = 0; p < 3; p++) {
 		dt_setup(&t, pol[p]);
 		ck_assert_int_eq(rme_mmap(t.mm, 0, 64ull << 20, RME_PROT_NONE,
-		                          ANON | RME_MAP_NORESERVE, -1, 0, &r), 0);
+		                          ANON_PRIVATE | RME_MAP_NORESERVE, -1, 0, &r), 0);
 		ck_assert_uint_eq(ram_used(&t), want[p]);
 		/* and the reservation is no reservation: it can be written */
-		ck_assert_int_eq(accessible(&t, r, NULL), p < 2);
-		dt_teardown(&t);
+		ck_assert_int_eq(mt_readable(&t, r), p < 2);
+		mt_teardown(&t);
 	}
 }
 END_TEST
@@ -391,32 +333,32 @@ START_TEST(claim_metadata_in_payload_and_zero_fill)
 {
 	uint64_t a, p, again;
 	rme_mmap_stats_t st;
-	dt_t t;
+	mt_t t;
 
 	/* designs-spec A.6, with core's places (tests/data/libc-pool-2602-core-zerofill.golden) */
 	dt_setup(&t, "genode-libc");
 	for (int i = 0; i < 99; i++)
-		ck_assert_int_eq(map(&t, 0, PG, ANON, &a), 0);
-	ck_assert_int_eq(map(&t, 0, 5000, ANON, &p), 0);
+		ck_assert_int_eq(map(&t, 0, PG, ANON_PRIVATE, &a), 0);
+	ck_assert_int_eq(map(&t, 0, 5000, ANON_PRIVATE, &p), 0);
 	ck_assert_uint_eq(metadata_in(&t, p, p + 2 * PG), 0);
-	ck_assert_int_eq(map(&t, 0, PG, ANON, &a), 0);
+	ck_assert_int_eq(map(&t, 0, PG, ANON_PRIVATE, &a), 0);
 	/* the 101st mapping grew the slab: its first pool-hosted block in the tail of p's page */
 	ck_assert_uint_eq(metadata_in(&t, p, p + 2 * PG), 0xc78);
 	ck_assert_uint_eq(p, 0x16c000);
 	ck_assert_int_eq(rme_munmap(t.mm, p, 5000), 0);
-	ck_assert_int_eq(map(&t, 0, 5000, ANON, &again), 0);
+	ck_assert_int_eq(map(&t, 0, 5000, ANON_PRIVATE, &again), 0);
 	ck_assert_uint_eq(again, p);
 	rme_mmap_stats(t.mm, &st);
 	/* mmap's bzero of the page-rounded length wipes the slab block's start */
 	ck_assert_uint_eq(st.metadata_zeroed, 0xc78);
-	dt_teardown(&t);
+	mt_teardown(&t);
 
 	dt_setup(&t, "rmemu");
-	ck_assert_int_eq(map(&t, 0, 5000, ANON, &p), 0);
+	ck_assert_int_eq(map(&t, 0, 5000, ANON_PRIVATE, &p), 0);
 	rme_mmap_stats(t.mm, &st);
 	ck_assert_uint_eq(st.metadata_bytes, 0);
 	ck_assert_uint_eq(metadata_in(&t, 0, UINT64_MAX), 0);
-	dt_teardown(&t);
+	mt_teardown(&t);
 }
 END_TEST
 
@@ -429,20 +371,20 @@ START_TEST(claim_fixed_requests_depend_on_the_layout)
 	rme_mmap_config_t cfg;
 	rme_mmap_setup_error_t why;
 	rme_mmap_t *mm;
-	dt_t t;
+	mt_t t;
 
 	dt_setup_on(&t, "libc-alloc-at", RME_KERNEL_HW, AREA);
 	ck_assert_int_eq(map(&t, go_hint, 0x10000, FIXED, NULL), RME_ENOMEM);
 	ck_assert_int_eq(rme_mmap_last_cause(t.mm), RME_MMAP_CAUSE_TARGET_IN_USE);
-	dt_teardown(&t);
+	mt_teardown(&t);
 	dt_setup_on(&t, "libc-alloc-at", RME_KERNEL_NOVA, AREA);
 	ck_assert_int_eq(map(&t, go_hint, 0x10000, FIXED, NULL), 0);
-	dt_teardown(&t);
+	mt_teardown(&t);
 
 	/* the managed area: the same request works on both once the area is there ... */
 	dt_setup_on(&t, "rmemu", RME_KERNEL_NOVA, go_hint);
 	ck_assert_int_eq(map(&t, go_hint, 0x10000, FIXED, NULL), 0);
-	dt_teardown(&t);
+	mt_teardown(&t);
 	/* ... and where the layout cannot have it, set-up fails, before any call */
 	dt_setup_on(&t, "rmemu", RME_KERNEL_HW, AREA);
 	rme_mmap_config_init(&cfg);
@@ -450,7 +392,7 @@ START_TEST(claim_fixed_requests_depend_on_the_layout)
 	cfg.area_size = 4ull << 30;
 	ck_assert_int_eq(rme_mmap_create(&t.pm.prims, &cfg, &mm, &why), RME_ERR_REGION_CONFLICT);
 	ck_assert_ptr_nonnull(strstr(why.message, "conflicts with the address space's layout"));
-	dt_teardown(&t);
+	mt_teardown(&t);
 }
 END_TEST
 

@@ -8,17 +8,13 @@
 #include <string.h>
 
 #include "mmap_libc.h"
-#include "testutil.h"
+#include "mmap_testutil.h"
 
-#define PG 0x1000ull
-#define RW (RME_PROT_READ | RME_PROT_WRITE)
-#define ANON (RME_MAP_PRIVATE | RME_MAP_ANONYMOUS)
-#define AREA 0x100000000ull
+#define ANON ANON_PRIVATE
+#define AREA MT_BASE
 
 typedef struct lt {
-	rme_model_t *m;
-	rme_counting_allocator_t heap;
-	rme_prims_model_t pm;
+	mt_t mt;
 	rme_mmap_t *mm;
 	libc_t *l;
 } lt_t;
@@ -26,20 +22,10 @@ typedef struct lt {
 static void
 lt_setup(lt_t *t, const char *policy)
 {
-	rme_model_config_t mc;
-	rme_mmap_config_t cfg;
-	rme_mmap_setup_error_t why;
+	mt_cfg_t c = { .ram = 1ull << 32, .caps = 10000, .policy = policy };
 
-	memset(t, 0, sizeof(*t));
-	rme_model_config_init(&mc);
-	mc.ram_quota = 1ull << 32;
-	mc.cap_quota = 10000;
-	ck_assert_ok(rme_model_create(&mc, &t->m));
-	rme_counting_init(&t->heap, NULL);
-	rme_prims_model_init(&t->pm, t->m, &t->heap.iface);
-	rme_mmap_config_init(&cfg);
-	cfg.policy = policy;
-	ck_assert_ok(rme_mmap_create(&t->pm.prims, &cfg, &t->mm, &why));
+	mt_setup_cfg(&t->mt, &c);
+	t->mm = t->mt.mm;
 	ck_assert_str_eq(rme_mmap_policy(t->mm), policy);
 	t->l = libc_of(t->mm);
 }
@@ -47,23 +33,17 @@ lt_setup(lt_t *t, const char *policy)
 static void
 lt_teardown(lt_t *t)
 {
-	rme_quota_t q;
 	char msg[256];
 
 	ck_assert_msg(rme_mmap_check(t->mm, msg, sizeof(msg)) == RME_OK, "%s", msg);
-	rme_mmap_destroy(t->mm);
-	ck_assert_uint_eq(t->heap.live_bytes, 0);
-	rme_model_teardown(t->m);
-	rme_quota(t->m, &q);
-	ck_assert_uint_eq(q.ram_used, 0);
-	rme_model_destroy(t->m);
+	mt_teardown(&t->mt);
 }
 
 static uint64_t
 ram(const lt_t *t)
 {
 	rme_quota_t q;
-	rme_quota(t->m, &q);
+	tu_quota_held(t->mt.model, &q);
 	return q.ram_used;
 }
 
@@ -77,20 +57,13 @@ map(lt_t *t, uint64_t addr, uint64_t len, int prot, int flags, uint64_t *out)
 static uint8_t
 peek(lt_t *t, uint64_t addr)
 {
-	rme_access_t acc;
-
-	ck_assert_ok(rme_read(t->m, addr, &acc));
-	ck_assert_int_eq(acc.outcome, RME_ACCESS_DONE);
-	return acc.byte;
+	return mt_byte(&t->mt, addr);
 }
 
 static void
 poke(lt_t *t, uint64_t addr, uint8_t b)
 {
-	rme_access_t acc;
-
-	ck_assert_ok(rme_write(t->m, addr, b, &acc));
-	ck_assert_int_eq(acc.outcome, RME_ACCESS_DONE);
+	mt_poke(&t->mt, addr, b);
 }
 
 struct region_find {
@@ -117,7 +90,7 @@ region_at(lt_t *t, uint64_t addr)
 {
 	struct region_find f = { addr, { 0 }, 0 };
 
-	ck_assert_ok(rme_rm_regions(t->m, rme_env(t->m), find_region, &f));
+	ck_assert_ok(rme_rm_regions(t->mt.model, rme_env(t->mt.model), find_region, &f));
 	ck_assert_msg(f.found, "nothing attached at 0x%llx", (unsigned long long)addr);
 	return f.r;
 }

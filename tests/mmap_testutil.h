@@ -59,6 +59,7 @@ typedef struct mt_cfg {
 	uint64_t map_count_max;        /* 0: the default */
 	rme_kernel_t kernel;
 	rme_arch_t arch;
+	const char *policy;            /* NULL: rmemu */
 } mt_cfg_t;
 
 static inline void
@@ -87,6 +88,7 @@ mt_setup_cfg(mt_t *t, const mt_cfg_t *c)
 		cfg.chunk_size = c->chunk;
 	if (c->map_count_max)
 		cfg.map_count_max = c->map_count_max;
+	cfg.policy = c->policy;
 	err = rme_mmap_create(&t->pm.prims, &cfg, &t->mm, &why);
 	ck_assert_msg(err == RME_OK, "set-up: %s: %s", rme_err_name(err), why.message);
 	tu_quota_held(t->model, &t->after_setup);

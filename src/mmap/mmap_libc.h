@@ -93,6 +93,22 @@ int libc_munlock(rme_mmap_t *mm, uint64_t addr, uint64_t len);
 int libc_mlockall(rme_mmap_t *mm, int flags);
 int libc_munlockall(rme_mmap_t *mm);
 
+/* The table entries both libc policies share (mmap_genode_libc.c, mmap_libc_alloc_at.c). */
+#define LIBC_SHARED_OPS \
+	.destroy = libc_destroy, \
+	.mprotect = libc_mprotect, \
+	.mremap = libc_mremap, \
+	.madvise = libc_madvise, \
+	.msync = libc_msync, \
+	.mlock = libc_mlock, \
+	.munlock = libc_munlock, \
+	.mlockall = libc_mlockall, \
+	.munlockall = libc_munlockall, \
+	.foreach = libc_foreach, \
+	.stats = libc_stats, \
+	.check = libc_check, \
+	.foreach_metadata = libc_foreach_metadata
+
 /* Inspection */
 int libc_foreach(rme_mmap_t *mm, uint64_t start, uint64_t end,
                  int (*fn)(void *ctx, const rme_mmap_vma_t *vma), void *ctx);

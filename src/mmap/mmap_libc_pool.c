@@ -146,6 +146,21 @@ place_record(libc_pool_t *pool, libc_ds_t *d)
 }
 
 /*
+ * What both expansions do once the dataspace is attached at 'at': its
+ * range joins the pool's allocator (a failure is only warned about), and
+ * its Dataspace record is placed in the pool.
+ */
+static int
+join_pool(libc_pool_t *pool, libc_ds_t *d, uint64_t at)
+{
+	d->at = at;
+	d->attached = true;
+	add_ds(pool, d);
+	(void)plc_add_range(&pool->alloc, at, d->size);
+	return place_record(pool, d);
+}
+
+/*
  * Dataspace_pool::expand(size, alloc): a RAM dataspace attached anywhere
  * (core places it), its range added to the pool, its record placed in the
  * pool. 26.02: libc_mem_alloc.cc:50-115; 20.05 and the patch: 50-84.
@@ -192,12 +207,8 @@ expand(libc_pool_t *pool, uint64_t size, libc_ds_kind_t kind)
 			return err == RME_ERR_OUT_OF_CAPS ? LIBC_EXPAND_OUT_OF_CAPS : LIBC_EXPAND_OUT_OF_RAM;
 		return LIBC_EXPAND_ABORT;   /* Invalid_dataspace is not caught at 20.05 */
 	}
-	d->at = at;
-	d->attached = true;
-	add_ds(pool, d);
-	/* 26.02 (98-100) warns if this fails, 20.05 (71) ignores it */
-	(void)plc_add_range(&pool->alloc, at, size);
-	return place_record(pool, d);
+	/* 26.02 (98-100) warns if add_range fails, 20.05 (71) ignores it */
+	return join_pool(pool, d, at);
 }
 
 /*
@@ -248,11 +259,7 @@ expand_at(libc_pool_t *pool, uint64_t size, uint64_t x)
 			return err == RME_ERR_OUT_OF_CAPS ? LIBC_EXPAND_OUT_OF_CAPS : LIBC_EXPAND_OUT_OF_RAM;
 		return LIBC_EXPAND_ABORT;   /* Invalid_dataspace is not caught */
 	}
-	d->at = at;
-	d->attached = true;
-	add_ds(pool, d);
-	(void)plc_add_range(&pool->alloc, at, size);   /* 109 */
-	return place_record(pool, d);                   /* 112-121 */
+	return join_pool(pool, d, at);   /* 109-121 */
 }
 
 /* ---- Allocation --------------------------------------------------------------- */
