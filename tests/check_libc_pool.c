@@ -170,7 +170,10 @@ replay(const char *name, struct golden *g)
 
 	memset(g, 0, sizeof(*g));
 	g->name = name;
-	snprintf(path, sizeof(path), "%s/tests/data/%s", srcdir ? srcdir : "..", name);
+	if (name[0] == '/')
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "%s/tests/data/%s", srcdir ? srcdir : "..", name);
 	g->f = fopen(path, "r");
 	ck_assert_msg(g->f != NULL, "cannot open %s", path);
 	l = next_line(g);
@@ -222,6 +225,25 @@ START_TEST(pool_matches_genode)
 }
 END_TEST
 
+/*
+ * RMEMU_LIBC_POOL_GOLDEN=/path: one more golden, such as the log of the
+ * rmemu_libc_pool component on real Genode (genode/README.md).
+ */
+START_TEST(pool_matches_an_extra_golden)
+{
+	const char *path = getenv("RMEMU_LIBC_POOL_GOLDEN");
+	struct golden *g = malloc(sizeof(*g));
+
+	ck_assert(g != NULL);
+	ck_assert_msg(path && path[0] == '/', "RMEMU_LIBC_POOL_GOLDEN must be an absolute path");
+	replay(path, g);
+	printf("%s: %u operations, %u results, %u attachments, %u dumps of %u blocks identical\n",
+	       path, g->ops, g->results, g->attaches, g->dumps, g->blocks);
+	ck_assert_uint_gt(g->ops, 0);
+	free(g);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -229,6 +251,8 @@ suite(void)
 	TCase *tc = tcase_create("golden");
 
 	tcase_add_loop_test(tc, pool_matches_genode, 0, sizeof(goldens) / sizeof(goldens[0]));
+	if (getenv("RMEMU_LIBC_POOL_GOLDEN"))
+		tcase_add_test(tc, pool_matches_an_extra_golden);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,0 +1,19 @@
+#
+# Genode's own libc pool (libc_mem_alloc.cc from the Genode checkout, which
+# needs only base) with a logging address space: see main.cc. The libc's
+# source directory comes from a repository with libports; shim/ stands in
+# for its internal/init.h and must come first.
+#
+TARGET = rmemu_libc_pool
+SRC_CC = main.cc libc_mem_alloc.cc
+LIBS   = base
+
+LIBC_SRC_DIR := $(call select_from_repositories,src/lib/libc)
+
+ifeq ($(LIBC_SRC_DIR),)
+REQUIRES += libports_in_repositories
+endif
+
+vpath libc_mem_alloc.cc $(LIBC_SRC_DIR)
+
+INC_DIR += $(PRG_DIR)/shim $(LIBC_SRC_DIR)
