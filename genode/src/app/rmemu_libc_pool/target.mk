@@ -1,7 +1,8 @@
 #
 # Genode's own libc pool (libc_mem_alloc.cc from the Genode checkout, which
 # needs only base) with a logging address space: see main.cc. The libc's
-# source directory comes from a repository with libports; shim/ stands in
+# source directory comes from a repository with libports in REPOSITORIES,
+# else from the Genode tree's repos/libports (GENODE_DIR); shim/ stands in
 # for its internal/init.h and must come first.
 #
 TARGET = rmemu_libc_pool
@@ -9,9 +10,11 @@ SRC_CC = main.cc libc_mem_alloc.cc
 LIBS   = base
 
 LIBC_SRC_DIR := $(call select_from_repositories,src/lib/libc)
-
 ifeq ($(LIBC_SRC_DIR),)
-REQUIRES += libports_in_repositories
+LIBC_SRC_DIR := $(wildcard $(GENODE_DIR)/repos/libports/src/lib/libc)
+endif
+ifeq ($(LIBC_SRC_DIR),)
+REQUIRES += libports_libc_source
 endif
 
 vpath libc_mem_alloc.cc $(LIBC_SRC_DIR)
