@@ -11,9 +11,8 @@
  * tests/check_libc_pool replays it against rmemu's model of the pool with
  * core's real places.
  *
- * Prepared for issue 16; it needs a Genode build directory with libports in
- * REPOSITORIES (for libc_mem_alloc.cc), and has not run yet: see
- * genode/README.md.
+ * tests/oracle/genode-libc-pool-hw builds and runs it on base-hw and writes
+ * tests/data/libc-pool-2602-hw.golden: see genode/README.md.
  */
 
 /* Genode includes */

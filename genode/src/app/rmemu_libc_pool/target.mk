@@ -2,7 +2,7 @@
 # Genode's own libc pool (libc_mem_alloc.cc from the Genode checkout, which
 # needs only base) with a logging address space: see main.cc. The libc's
 # source directory comes from a repository with libports in REPOSITORIES,
-# else from the Genode tree's repos/libports (GENODE_DIR); shim/ stands in
+# else from the Genode tree's repos/libports (beside BASE_DIR); shim/ stands in
 # for its internal/init.h and must come first.
 #
 TARGET = rmemu_libc_pool
@@ -11,7 +11,7 @@ LIBS   = base
 
 LIBC_SRC_DIR := $(call select_from_repositories,src/lib/libc)
 ifeq ($(LIBC_SRC_DIR),)
-LIBC_SRC_DIR := $(wildcard $(GENODE_DIR)/repos/libports/src/lib/libc)
+LIBC_SRC_DIR := $(wildcard $(BASE_DIR)/../libports/src/lib/libc)
 endif
 ifeq ($(LIBC_SRC_DIR),)
 REQUIRES += libports_libc_source
@@ -20,3 +20,6 @@ endif
 vpath libc_mem_alloc.cc $(LIBC_SRC_DIR)
 
 INC_DIR += $(PRG_DIR)/shim $(LIBC_SRC_DIR)
+
+# the libc's own sources are not built with Genode's strict C++ warnings
+CC_CXX_WARN_STRICT =
