@@ -979,6 +979,8 @@ static const error_case_t error_cases[] = {
 	{ "mmap-area 0x1000\n", 2, 17, "expected a size, found end of line" },
 	{ "map-count-max many\n", 2, 15, "expected a count, found \"many\"" },
 	{ "policy Rmemu\n", 2, 8, "expected a policy name, found \"Rmemu\"" },
+	{ "policy genode-\n", 2, 8, "expected a policy name, found \"genode-\"" },
+	{ "policy -libc\n", 2, 8, "expected a policy name, found \"-libc\"" },
 	{ "kernel hw -> ok\n", 2, 11, "expected end of line, found \"->\"" },
 	{ "x = kernel hw\n", 2, 5,
 	  "expected an operation that yields a value after \"=\", found \"kernel\"" },
@@ -1822,7 +1824,8 @@ gen_head(gen_t *g)
 			gen_str(g, "\n");
 			break;
 		default:
-			gen_str(g, rng_one_in(&g->rng, 2) ? "policy rmemu\n" : "policy libc_2\n");
+			gen_str(g, rng_one_in(&g->rng, 3) ? "policy rmemu\n" :
+			           rng_one_in(&g->rng, 2) ? "policy libc_2\n" : "policy genode-libc\n");
 			break;
 		}
 	}

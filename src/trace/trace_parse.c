@@ -1506,12 +1506,24 @@ parse_mmap_area(parser_t *p, rme_trace_directives_t *d)
 	return RME_OK;
 }
 
+/* A policy name: a name that may also have hyphens inside ("genode-libc"). */
+static int
+is_policy_name(const token_t *tok)
+{
+	if (!tok->len || !is_name_start(tok->text[0]) || tok->text[tok->len - 1] == '-')
+		return 0;
+	for (size_t i = 1; i < tok->len; i++)
+		if (!is_name_char(tok->text[i]) && tok->text[i] != '-')
+			return 0;
+	return 1;
+}
+
 static rme_err_t
 parse_policy(parser_t *p, rme_trace_directives_t *d)
 {
 	token_t tok = next_token(p);
 
-	if (!is_name(&tok))
+	if (!is_policy_name(&tok))
 		return error_expected(p, &tok, "a policy name");
 	d->policy = arena_copy(p->trace, tok.text, tok.len);
 	if (!d->policy)
