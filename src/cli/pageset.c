@@ -51,6 +51,8 @@ insert_at(struct pageset *s, size_t i, struct pageset_seg seg)
 static void
 remove_range(struct pageset *s, size_t i, size_t k)
 {
+	if (!k)
+		return;   /* also when there are no segments at all (v is NULL) */
 	memmove(s->v + i, s->v + i + k, (s->n - i - k) * sizeof(*s->v));
 	s->n -= k;
 }
