@@ -233,6 +233,12 @@ START_TEST(genode_libc_dummies_and_msync)
 	ck_assert_uint_eq(peek(&t, a), 0x44);
 	ck_assert_int_eq(rme_madvise(t.mm, 0x7000000000ull, PG, RME_MADV_DONTNEED), 0);
 	ck_assert_int_eq(rme_madvise(t.mm, a, PG, RME_MADV_WILLNEED), RME_ENOSYS);
+	/* mlock and friends: not in the libc (lib/symbols/libc): such a program does not link */
+	ck_assert_int_eq(rme_mlock(t.mm, a, PG, 0), RME_ENOSYS);
+	ck_assert_int_eq(rme_mmap_last_cause(t.mm), RME_MMAP_CAUSE_UNSUPPORTED);
+	ck_assert_int_eq(rme_munlock(t.mm, a, PG), RME_ENOSYS);
+	ck_assert_int_eq(rme_mlockall(t.mm, 1), RME_ENOSYS);
+	ck_assert_int_eq(rme_munlockall(t.mm), RME_ENOSYS);
 	/* msync: the exact start, length and flags not looked at */
 	ck_assert_int_eq(rme_msync(t.mm, a, 123, RME_MS_ASYNC | RME_MS_SYNC), 0);
 	ck_assert_int_eq(rme_msync(t.mm, a + PG, PG, RME_MS_SYNC), RME_EINVAL);

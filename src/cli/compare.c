@@ -185,6 +185,7 @@ nonzero_region(void *ctx, const rme_region_info_t *reg)
 	uint64_t a = nz->base + reg->base, b = a + reg->size;
 	uint64_t s = a > nz->start ? a : nz->start, e = b < nz->end ? b : nz->end;
 	static uint8_t buf[1 << 16];
+	static const uint8_t zeros[1 << 16];
 
 	if (s >= e || !reg->ds || reg->reserved)
 		return 0;
@@ -200,8 +201,10 @@ nonzero_region(void *ctx, const rme_region_info_t *reg)
 		uint64_t n = e - s < sizeof(buf) ? e - s : sizeof(buf);
 		if (rme_ds_read(nz->model, reg->ds, reg->offset + (s - a), buf, n) != RME_OK)
 			return 0;
-		for (uint64_t i = 0; i < n; i++)
-			nz->count += buf[i] != 0;
+		/* fresh memory is mostly zeros: a quick look first (GiB-sized reservations) */
+		if (memcmp(buf, zeros, n) != 0)
+			for (uint64_t i = 0; i < n; i++)
+				nz->count += buf[i] != 0;
 		s += n;
 	}
 	return 0;
@@ -809,6 +812,14 @@ cmd_compare(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	/* the tables and the JSON name a trace by its file name */
+	for (int a = 0; a < ntraces; a++)
+		for (int b = a + 1; b < ntraces; b++)
+			if (strcmp(base_name(argv[i + a]), base_name(argv[i + b])) == 0) {
+				fprintf(stderr, "rmemu compare: %s and %s have the same file name; "
+				        "the results name traces by it\n", argv[i + a], argv[i + b]);
+				return EXIT_USAGE;
+			}
 	figs = calloc((size_t)ntraces, sizeof(*figs));
 	if (!figs) {
 		fprintf(stderr, "rmemu compare: out of memory\n");
