@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rmemu/prims_model.h>
+
 #include "mmap_libc_pool.h"
 #include "testutil.h"
 
@@ -226,6 +228,78 @@ START_TEST(pool_matches_genode)
 END_TEST
 
 /*
+ * Quota, against real Genode: the golden from base-hw
+ * (tests/oracle/genode-libc-pool-hw) says after each call what the pool's
+ * own PD had paid ("# measured: ram=... caps=..."). The same calls on a
+ * pool over the model's primitives (a fresh model: core's placement, RAM
+ * and capability quota, core's slab of dataspace metadata) must come to
+ * the same figures. Addresses differ (the component's address space holds
+ * more), so a free names the allocation by its place in the sequence.
+ */
+START_TEST(quota_matches_genode_on_hw)
+{
+	const char *srcdir = getenv("top_srcdir");
+	char path[4096], line[4096];
+	rme_model_config_t mc;
+	rme_model_t *m;
+	rme_prims_model_t pm;
+	libc_pool_t pool;
+	rme_quota_t q0, q;
+	uint64_t golden_addr[512], model_addr[512];
+	unsigned n = 0, compared = 0, lineno = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/tests/data/libc-pool-2602-hw.golden", srcdir ? srcdir : "..");
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	rme_model_config_init(&mc);
+	mc.ram_quota = 1ull << 30;
+	mc.cap_quota = 1000;
+	ck_assert_ok(rme_model_create(&mc, &m));
+	rme_prims_model_init(&pm, m, NULL);
+	libc_pool_init(&pool, &pm.prims, PLC_HOSTED_GENODE_26_02, false);
+	rme_quota(m, &q0);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a, ram, caps;
+		unsigned align;
+
+		lineno++;
+		ck_assert_ok(libc_pool_reserve(&pool));
+		if (sscanf(line, "alloc %llx %u", &a, &align) == 2) {
+			ck_assert_uint_lt(n, 512);
+			model_addr[n] = libc_pool_alloc(&pool, a, align);
+			ck_assert(fgets(line, sizeof(line), f));
+			lineno++;
+			while (strncmp(line, "attach ", 7) == 0 && fgets(line, sizeof(line), f))
+				lineno++;
+			ck_assert(sscanf(line, "= %llx", &a) == 1);
+			golden_addr[n++] = a;
+		} else if (sscanf(line, "free %llx", &a) == 1) {
+			unsigned i = 0;
+			while (i < n && golden_addr[i] != a)
+				i++;
+			ck_assert_msg(i < n, "line %u: free of 0x%llx, which was not allocated", lineno, a);
+			libc_pool_free(&pool, model_addr[i]);
+		} else if (sscanf(line, "# measured: ram=%llx caps=%llu", &ram, &caps) == 2) {
+			rme_quota(m, &q);
+			ck_assert_msg(q.ram_used - q0.ram_used == ram && q.cap_used - q0.cap_used == caps,
+			              "line %u: Genode's pool PD paid ram=0x%llx caps=%llu, the model's "
+			              "ram=0x%llx caps=%llu", lineno, ram, caps,
+			              (unsigned long long)(q.ram_used - q0.ram_used),
+			              (unsigned long long)(q.cap_used - q0.cap_used));
+			compared++;
+		}
+	}
+	fclose(f);
+	libc_pool_destroy(&pool);
+	rme_model_destroy(m);
+	printf("libc-pool-2602-hw.golden: %u quota measurements of real Genode's pool identical to the "
+	       "model's\n", compared);
+	ck_assert_uint_gt(compared, 0);
+}
+END_TEST
+
+/*
  * RMEMU_LIBC_POOL_GOLDEN=/path: one more golden, such as the log of the
  * rmemu_libc_pool component on real Genode (genode/README.md).
  */
@@ -251,6 +325,7 @@ suite(void)
 	TCase *tc = tcase_create("golden");
 
 	tcase_add_loop_test(tc, pool_matches_genode, 0, sizeof(goldens) / sizeof(goldens[0]));
+	tcase_add_test(tc, quota_matches_genode_on_hw);
 	if (getenv("RMEMU_LIBC_POOL_GOLDEN"))
 		tcase_add_test(tc, pool_matches_an_extra_golden);
 	tcase_set_timeout(tc, 120);

@@ -7,7 +7,7 @@
  * the worked examples of rmemu's host oracle (tests/oracle/), printed in
  * the oracle's golden format, with every dataspace where core attached it
  * and the pool's block tree, and the PD's quota after each operation as a
- * comment. Turned into a golden ("rmemu-pool" lines without the prefix),
+ * comment (of the pool's own PD). Turned into a golden ("rmemu-pool" lines without the prefix),
  * tests/check_libc_pool replays it against rmemu's model of the pool with
  * core's real places.
  *
@@ -18,6 +18,7 @@
 /* Genode includes */
 #include <base/component.h>
 #include <base/log.h>
+#include <pd_session/connection.h>
 
 /* see the pool's tree and slab (their layout is unaffected) */
 #define private public
@@ -60,22 +61,40 @@ struct Rmemu_libc_pool::Logging_rm : Env::Local_rm
 
 struct Rmemu_libc_pool::Main
 {
+	enum { POOL_RAM = 32*1024*1024, POOL_CAPS = 100 };
+
 	Env &_env;
 
 	Logging_rm _rm { _env.rm() };
 
-	Libc::Mem_alloc_impl _pool { _rm, _env.ram(), false };
+	/*
+	 * The pool's RAM comes from a PD of its own, so that core's slab of
+	 * dataspace metadata counts the pool's dataspaces only, as it does in
+	 * rmemu's model of a fresh PD (doc/model.md).
+	 */
+	Pd_connection _pd { _env, "pool" };
 
-	size_t const _ram_start  = _env.pd().avail_ram().value;
-	size_t const _caps_start = _env.pd().avail_caps().value;
+	bool const _funded = [&] {
+		if (_pd.ref_account(_env.pd_session_cap()) != Pd_session::Ref_account_result::OK)
+			return false;
+		return _env.pd().transfer_quota(_pd.cap(), Ram_quota { POOL_RAM }) == Pd_session::Transfer_result::OK
+		    && _env.pd().transfer_quota(_pd.cap(), Cap_quota { POOL_CAPS }) == Pd_session::Transfer_result::OK;
+	} ();
+
+	Pd_ram_allocator _ram { _pd };
+
+	Libc::Mem_alloc_impl _pool { _rm, _ram, false };
+
+	size_t const _ram_start  = _pd.avail_ram().value;
+	size_t const _caps_start = _pd.avail_caps().value;
 
 	addr_t _live[128] { };
 	unsigned _nlive = 0;
 
 	void _measured()
 	{
-		log("[rmemu-pool] # measured: ram=", Hex(_ram_start - _env.pd().avail_ram().value),
-		    " caps=", _caps_start - _env.pd().avail_caps().value);
+		log("[rmemu-pool] # measured: ram=", Hex(_ram_start - _pd.avail_ram().value),
+		    " caps=", _caps_start - _pd.avail_caps().value);
 	}
 
 	void _alloc(size_t size, unsigned align)
@@ -113,6 +132,10 @@ struct Rmemu_libc_pool::Main
 
 	Main(Env &env) : _env(env)
 	{
+		if (!_funded) {
+			log("[rmemu-pool] # the pool's PD could not be funded");
+			return;
+		}
 		log("[rmemu-pool] release 2602");
 
 		/* designs-spec A.3: a new chunk's record in an older chunk's hole */
