@@ -14,6 +14,8 @@
  * run the operation, else the rmemu policy's result.
  */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,28 +23,12 @@
 #include <rmemu/rmemu.h>
 
 #include "cli.h"
+#include "compare.h"
 #include "linux_diff.h"
 #include "pageset.h"
+#include "progress.h"
 
 static const char *const all_policies[] = { "genode-libc", "libc-alloc-at", "rmemu" };
-enum { MAX_POLICIES = 3, MAX_ERRNOS = 16 };
-
-/* What one policy did with one trace (or all of them: the total). */
-struct figures {
-	uint64_t ops, orphaned, failed, fixed_failed, hint_failed, hints_ignored, differ;
-	uint64_t reference_linux;          /* of the compared results, how many Linux gave */
-	char errno_name[MAX_ERRNOS][RME_TRACE_ERRNO_NAME_MAX + 1];
-	uint64_t errno_count[MAX_ERRNOS];
-	uint64_t cause_count[RME_MMAP_CAUSE_COUNT_];
-	uint64_t accessible_after_munmap, shared_mappings, fresh_nonzero;
-	uint64_t ram_end, caps_end, live_bytes_end, ram_peak, caps_peak, prot_none_ram;
-	uint64_t metadata_in_app_ranges, metadata_in_app_ranges_peak, metadata_zeroed;
-	uint64_t metadata_bytes_end;
-	uint64_t *ram_after_munmap;        /* RAM in use after each munmap */
-	size_t munmaps, munmaps_cap;
-	int valid;
-};
-
 /* The reference result of each operation. */
 struct reference {
 	rme_trace_result_t *result;        /* NONE: the reference did not run it */
@@ -60,6 +46,17 @@ struct run {
 	unsigned char *dead;               /* per slot: bound by an operation that failed */
 	struct pageset live, unmapped;     /* the application's mappings; what it unmapped */
 	int out_of_memory;
+};
+
+/*
+ * The progress line counts trace lines over every replay the command makes
+ * (each trace once per policy, and once more for the reference when the
+ * rmemu policy is not among them).
+ */
+struct compare_progress {
+	cli_progress_t line;
+	const rme_trace_t *trace;          /* the one being replayed */
+	uint64_t before;                   /* lines of the replays already done */
 };
 
 /* ---- Small helpers ----------------------------------------------------------- */
@@ -472,9 +469,19 @@ finish(void *ctx, const rme_replay_step_t *st)
 
 /* ---- One trace ------------------------------------------------------------------ */
 
+static void
+replay_progress(void *ctx, size_t done, size_t total)
+{
+	struct compare_progress *cp = ctx;
+
+	(void)total;
+	if (done)
+		cli_progress_update(&cp->line, cp->before + rme_trace_op(cp->trace, done - 1)->line);
+}
+
 static int
 run_policy(rme_trace_t *trace, const char *path, const char *policy, struct figures *f,
-           struct reference *ref, int make_ref, struct linux_diff *ld)
+           struct reference *ref, int make_ref, struct linux_diff *ld, struct compare_progress *cp)
 {
 	struct run r;
 	rme_replay_options_t opt;
@@ -505,13 +512,19 @@ run_policy(rme_trace_t *trace, const char *path, const char *policy, struct figu
 	opt.observe = observe;
 	opt.observe_ctx = &r;
 	opt.finish = finish;
+	opt.progress = replay_progress;
+	opt.progress_ctx = cp;
+	cp->trace = trace;
 	err = rme_replay(trace, &opt, &rep, NULL, NULL);
+	cp->before += cli_trace_lines(trace);
+	cli_progress_update(&cp->line, cp->before);
 	free(r.dead);
 	pageset_free(&r.live);
 	pageset_free(&r.unmapped);
 	if (ld)
 		linux_diff_finish(ld);
 	if (err != RME_OK || !f->valid || r.out_of_memory) {
+		cli_progress_clear(&cp->line);
 		fprintf(stderr, "rmemu compare: %s: policy %s: %s\n", path, policy,
 		        err != RME_OK ? rme_err_name(err) : r.out_of_memory ? "out of memory"
 		                                                           : "the replay did not finish");
@@ -552,30 +565,6 @@ add_figures(struct figures *t, const struct figures *f)
 	t->metadata_bytes_end += f->metadata_bytes_end;
 	t->valid = 1;
 }
-
-/* The scalar figures, in the order the table and the JSON give them. */
-#define FIGURES(X) \
-	X(ops, "libc-level operations") \
-	X(orphaned, "left out: they depend on a failed one") \
-	X(failed, "failed") \
-	X(fixed_failed, "  of them mmap at a fixed address") \
-	X(hint_failed, "  of them mmap with a hint") \
-	X(differ, "results that differ from Linux's") \
-	X(reference_linux, "  compared with Linux itself") \
-	X(hints_ignored, "hints not honoured (mapped elsewhere)") \
-	X(accessible_after_munmap, "bytes still accessible after munmap") \
-	X(shared_mappings, "mappings given pages a live one holds") \
-	X(fresh_nonzero, "non-zero bytes in fresh anonymous memory") \
-	X(ram_end, "RAM in use at the end") \
-	X(caps_end, "capabilities in use at the end") \
-	X(live_bytes_end, "bytes still mapped at the end") \
-	X(ram_peak, "peak RAM") \
-	X(caps_peak, "peak capabilities") \
-	X(prot_none_ram, "RAM charged for PROT_NONE mappings") \
-	X(metadata_in_app_ranges, "libc metadata in mapped ranges, end") \
-	X(metadata_in_app_ranges_peak, "libc metadata in mapped ranges, peak") \
-	X(metadata_zeroed, "libc metadata overwritten by zero-fill") \
-	X(metadata_bytes_end, "libc metadata in the address space, end")
 
 static void
 print_table(const char *title, struct figures *const f[], const char *const pol[], int np)
@@ -675,7 +664,8 @@ print_json_member(const char *name, struct figures *const f[], const char *const
 static void
 usage(FILE *out)
 {
-	fputs("usage: rmemu compare [--json] [--policies LIST] [--no-linux] TRACE...\n"
+	fputs("usage: rmemu compare [--json] [-o FILE.svg|FILE.html] [--policies LIST] [--no-linux]\n"
+	      "                     [--quiet] TRACE...\n"
 	      "\n"
 	      "Replay each trace once per mmap policy and compare what each design does:\n"
 	      "failures by errno and cause, results that differ from Linux's, memory still\n"
@@ -685,6 +675,10 @@ usage(FILE *out)
 	      "  --json           one JSON object: a member per trace and 'total'\n"
 	      "  --policies LIST  comma-separated, of genode-libc, libc-alloc-at, rmemu (default: all)\n"
 	      "  --no-linux       take the rmemu policy's results as the reference, not Linux's\n"
+	      "  -o, --out FILE   also draw the figures: each policy's failures by cause and the\n"
+	      "                   RAM it held after each munmap, per trace; .svg gives the picture,\n"
+	      "                   .html a self-contained page with it, the totals and details on hover\n"
+	      "  -q, --quiet      no progress line and no note of what was drawn\n"
 	      "\n"
 	      "doc/designs.md explains the designs and every figure.\n", out);
 }
@@ -728,7 +722,7 @@ base_name(const char *path)
 /* Compare the policies on one trace; f[p] receives the figures. */
 static int
 compare_trace(const char *path, const char *const pol[], int np, int use_linux,
-              struct linux_diff *ld, struct figures *f[])
+              struct linux_diff *ld, struct figures *f[], struct compare_progress *cp)
 {
 	struct reference ref = { 0 };
 	struct figures ref_figures;
@@ -738,6 +732,7 @@ compare_trace(const char *path, const char *const pol[], int np, int use_linux,
 	size_t len, nops;
 	int rc = -1, rmemu_at = -1;
 
+	cli_progress_clear(&cp->line);
 	if (cli_read_file(path, &text, &len) != 0)
 		return -1;
 	if (rme_trace_parse(path, text, len, NULL, &trace, &perr) != RME_OK) {
@@ -763,12 +758,12 @@ compare_trace(const char *path, const char *const pol[], int np, int use_linux,
 		if (strcmp(pol[p], "rmemu") == 0)
 			rmemu_at = p;
 	if (run_policy(trace, path, "rmemu", rmemu_at >= 0 ? f[rmemu_at] : &ref_figures, &ref, 1,
-	               use_linux ? ld : NULL) != 0)
+	               use_linux ? ld : NULL, cp) != 0)
 		goto out;
 	if (rmemu_at < 0)
 		free(ref_figures.ram_after_munmap);
 	for (int p = 0; p < np; p++)
-		if (p != rmemu_at && run_policy(trace, path, pol[p], f[p], &ref, 0, NULL) != 0)
+		if (p != rmemu_at && run_policy(trace, path, pol[p], f[p], &ref, 0, NULL, cp) != 0)
 			goto out;
 	rc = 0;
 out:
@@ -778,35 +773,112 @@ out:
 	return rc;
 }
 
+/* Lines in the file, for the progress line's estimate; 0 when it cannot be read ahead. */
+static uint64_t
+count_lines(const char *path)
+{
+	char buf[65536];
+	uint64_t n = 0;
+	size_t got;
+	FILE *f;
+
+	if (strcmp(path, "-") == 0 || !(f = fopen(path, "r")))
+		return 0;
+	while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
+		for (char *p = buf; (p = memchr(p, '\n', (size_t)(buf + got - p))) != NULL; p++)
+			n++;
+	fclose(f);
+	return n;
+}
+
+static int
+ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), m = strlen(tail);
+	return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
+/* The picture of the figures, to path (.svg or .html); 0, or -1 with a message. */
+static int
+write_picture(const char *path, char *const traces[], int ntraces,
+              struct figures (*figs)[MAX_POLICIES], const struct figures total[],
+              const char *const pol[], int np, int quiet)
+{
+	const char **names = calloc((size_t)ntraces, sizeof(*names));
+	int html = ends_with(path, ".html") || ends_with(path, ".htm");
+	long marks = -1;
+	FILE *out;
+
+	if (!names) {
+		fprintf(stderr, "rmemu compare: out of memory\n");
+		return -1;
+	}
+	for (int t = 0; t < ntraces; t++)
+		names[t] = base_name(traces[t]);
+	out = fopen(path, "w");
+	if (!out) {
+		fprintf(stderr, "rmemu compare: %s: %s\n", path, strerror(errno));
+	} else {
+		marks = compare_draw(out, html, names, ntraces, figs, total, pol, np);
+		if (fclose(out) != 0 || marks < 0) {
+			fprintf(stderr, "rmemu compare: %s: %s\n", path, strerror(errno));
+			marks = -1;
+		}
+	}
+	free(names);
+	if (marks >= 0 && !quiet)
+		fprintf(stderr, "rmemu compare: %s: %ld bars and lines drawn for %d traces\n", path, marks,
+		        ntraces);
+	return marks < 0 ? -1 : 0;
+}
+
 int
 cmd_compare(int argc, char **argv)
 {
-	const char *pol[MAX_POLICIES];
-	int np = 0, json = 0, use_linux = 1, ntraces, rc = EXIT_OK, i;
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "no-linux", no_argument, NULL, 'n' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "policies", required_argument, NULL, 'p' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *pol[MAX_POLICIES], *out_path = NULL;
+	int np = 0, json = 0, use_linux = 1, quiet = 0, ntraces, rc = EXIT_OK, i, c, has_rmemu = 0;
 	struct figures (*figs)[MAX_POLICIES], total[MAX_POLICIES];
 	struct figures *row[MAX_POLICIES];
+	struct compare_progress cp;
 	struct linux_diff ld;
+	uint64_t lines = 0;
 
 	for (i = 0; i < MAX_POLICIES; i++)
 		pol[i] = all_policies[i];
 	np = MAX_POLICIES;
-	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			json = 1;
-		} else if (strcmp(argv[i], "--no-linux") == 0) {
-			use_linux = 0;
-		} else if (strcmp(argv[i], "--policies") == 0 && i + 1 < argc) {
-			if (parse_policies(argv[++i], pol, &np) != 0)
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'n': use_linux = 0; break;
+		case 'q': quiet = 1; break;
+		case 'o':
+			out_path = optarg;
+			if (!ends_with(out_path, ".svg") && !ends_with(out_path, ".html") &&
+			    !ends_with(out_path, ".htm")) {
+				fprintf(stderr, "rmemu compare: %s: the picture's name must end in .svg or .html\n",
+				        out_path);
 				return EXIT_USAGE;
-		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return EXIT_OK;
-		} else {
-			fprintf(stderr, "rmemu compare: unknown option '%s'\n", argv[i]);
-			usage(stderr);
-			return EXIT_USAGE;
+			}
+			break;
+		case 'p':
+			if (parse_policies(optarg, pol, &np) != 0)
+				return EXIT_USAGE;
+			break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
+	i = optind;
 	ntraces = argc - i;
 	if (ntraces <= 0) {
 		usage(stderr);
@@ -828,15 +900,24 @@ cmd_compare(int argc, char **argv)
 	memset(total, 0, sizeof(total));
 	if (use_linux)
 		linux_diff_init(&ld);
+	for (int p = 0; p < np; p++)
+		has_rmemu |= strcmp(pol[p], "rmemu") == 0;
+	for (int t = 0; t < ntraces; t++) {
+		uint64_t n = count_lines(argv[i + t]);
+		lines = n && (lines || !t) ? lines + n * (uint64_t)(np + !has_rmemu) : 0;
+	}
+	memset(&cp, 0, sizeof(cp));
+	cli_progress_begin(&cp.line, "compare", "lines", lines, quiet);
 	if (json)
 		printf("{\n");
 	for (int t = 0; t < ntraces; t++) {
 		for (int p = 0; p < np; p++)
 			row[p] = &figs[t][p];
-		if (compare_trace(argv[i + t], pol, np, use_linux, &ld, row) != 0) {
+		if (compare_trace(argv[i + t], pol, np, use_linux, &ld, row, &cp) != 0) {
 			rc = EXIT_USAGE;
 			continue;
 		}
+		cli_progress_clear(&cp.line);
 		for (int p = 0; p < np; p++)
 			add_figures(&total[p], row[p]);
 		if (json) {
@@ -856,6 +937,13 @@ cmd_compare(int argc, char **argv)
 		char title[64];
 		snprintf(title, sizeof(title), "all %d traces:", ntraces);
 		print_table(title, row, pol, np);
+	}
+	cli_progress_end(&cp.line);
+	if (out_path && rc == EXIT_OK) {
+		if (write_picture(out_path, argv + i, ntraces, figs, total, pol, np, quiet) != 0)
+			rc = EXIT_USAGE;
+	} else if (out_path) {
+		fprintf(stderr, "rmemu compare: %s not written: a trace could not be compared\n", out_path);
 	}
 	for (int t = 0; t < ntraces; t++)
 		for (int p = 0; p < np; p++)

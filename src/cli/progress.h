@@ -1,6 +1,6 @@
 /*
  * progress.h: the one progress line every long command shows on standard
- * error (replay, show, stats, import-strace, bench): how much is done, how
+ * error (replay, show, stats, import-strace, bench, compare): how much is done, how
  * fast, and about how long is left. It appears only on a terminal, only
  * once the work has taken a second, and never with --quiet, so that logs
  * and pipes never see it.

@@ -23,6 +23,7 @@
 
 #include "show.h"
 #include "show_layout.h"
+#include "xml_text.h"
 #include "xalloc.h"
 
 /* ---- Shared by both outputs ----------------------------------------------------------- */
@@ -70,37 +71,6 @@ sh_rights_text(unsigned rights, char out[4])
 
 /* ---- Writing ------------------------------------------------------------------------------ */
 
-static void
-put_escaped(FILE *out, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", out); break;
-		case '<': fputs("&lt;", out); break;
-		case '>': fputs("&gt;", out); break;
-		case '"': fputs("&quot;", out); break;
-		default: fputc(*s, out);
-		}
-	}
-}
-
-static void
-size_text(uint64_t n, char *buf, size_t len)
-{
-	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
-	unsigned u = 0;
-	double v = (double)n;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%" PRIu64 " bytes", n);
-	else
-		snprintf(buf, len, v == (double)(uint64_t)v ? "%.0f %s" : "%.1f %s", v, units[u]);
-}
-
 /* A mark waiting to be drawn: one item, or several narrow ones together. */
 struct mark {
 	double x0, x1;
@@ -132,18 +102,18 @@ title_of(FILE *out, const sh_history_t *h, const struct mark *m)
 
 	fputs("<title>", out);
 	if (m->n > 1) {
-		size_text(m->bytes, size, sizeof(size));
+		cli_size_text(m->bytes, size, sizeof(size));
 		fprintf(out, "%zu %ss at 0x%" PRIx64 "-0x%" PRIx64 ", %s in all", m->n, kind_class(it),
 		        m->lo, m->hi, size);
 	} else if (it->kind == SH_FAULTER) {
 		fprintf(out, "a faulter blocked at 0x%" PRIx64 " of ", it->start);
-		put_escaped(out, h->tracks[it->track].name);
+		cli_xml_escaped(out, h->tracks[it->track].name);
 		fprintf(out, " (%s), since line %" PRIu32, it->rights == RME_FAULT_WRITE ? "write"
 		        : it->rights == RME_FAULT_EXEC ? "exec" : "read", h->line[it->born]);
 	} else {
-		size_text(it->size, size, sizeof(size));
+		cli_size_text(it->size, size, sizeof(size));
 		sh_rights_text(it->rights, rights);
-		put_escaped(out, h->tracks[it->track].name);
+		cli_xml_escaped(out, h->tracks[it->track].name);
 		fprintf(out, ": 0x%" PRIx64 "-0x%" PRIx64 " (%s), %s", it->start, it->start + it->size,
 		        size, rights);
 		if (it->kind == SH_REGION && m->shift)
@@ -154,7 +124,7 @@ title_of(FILE *out, const sh_history_t *h, const struct mark *m)
 			fputs(", reserved: its dataspace is gone", out);
 		} else if (it->ds != SH_NONE) {
 			fputs(it->kind == SH_PIECE ? ", chunk " : ", dataspace ", out);
-			put_escaped(out, h->ds[it->ds].name);
+			cli_xml_escaped(out, h->ds[it->ds].name);
 			if (it->kind == SH_PIECE)
 				fprintf(out, " at 0x%" PRIx64, it->chunk_offset);
 		}
@@ -203,7 +173,7 @@ draw_mark(struct row *r, const struct mark *m)
 		snprintf(buf, sizeof(buf), "%.*s", (int)(room < sizeof(buf) - 1 ? room : sizeof(buf) - 1), name);
 		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"label\">", SHOW_LEFT + m->x0 + 3,
 		        r->y + r->height / 2 + 4);
-		put_escaped(out, buf);
+		cli_xml_escaped(out, buf);
 		fputs("</text>\n", out);
 	}
 	r->drawn += m->n;
@@ -283,7 +253,7 @@ draw_window(struct row *r, const sh_scale_t *s, const sh_window_t *w, uint32_t s
 		fprintf(r->out, "<rect class=\"window\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" "
 		        "fill=\"#fdf6e3\" stroke=\"#b58900\" stroke-width=\"0.6\"><title>",
 		        SHOW_LEFT + wx0, r->y + 1, wx1 - wx0 < 1 ? 1 : wx1 - wx0, r->height - 2);
-		put_escaped(r->out, h->tracks[w->track].name);
+		cli_xml_escaped(r->out, h->tracks[w->track].name);
 		fprintf(r->out, ": a region map of 0x%" PRIx64 " bytes, shown at 0x%" PRIx64 "-0x%" PRIx64
 		        " of env</title></rect>\n", h->tracks[w->track].size, w->lo, w->hi);
 	}
@@ -292,7 +262,7 @@ draw_window(struct row *r, const sh_scale_t *s, const sh_window_t *w, uint32_t s
 	if (w->depth && !n && wx1 - wx0 > 60) {
 		fprintf(r->out, "<text x=\"%.1f\" y=\"%.1f\" class=\"wlabel\">", SHOW_LEFT + wx0 + 3,
 		        r->y + r->height / 2 + 3);
-		put_escaped(r->out, h->tracks[w->track].name);
+		cli_xml_escaped(r->out, h->tracks[w->track].name);
 		fputs("</text>\n", r->out);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -387,9 +357,9 @@ draw_chart(FILE *out, const sh_history_t *h, double y, const char *what, int cap
 		snprintf(b, sizeof(b), "%" PRIu64, q[step].rm_caps);
 		snprintf(c, sizeof(c), "%" PRIu64, limit);
 	} else {
-		size_text(q[step].ram, a, sizeof(a));
-		size_text(q[step].rm_ram, b, sizeof(b));
-		size_text(limit, c, sizeof(c));
+		cli_size_text(q[step].ram, a, sizeof(a));
+		cli_size_text(q[step].rm_ram, b, sizeof(b));
+		cli_size_text(limit, c, sizeof(c));
 	}
 	fprintf(out, "<line class=\"now\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d62728\" "
 	        "stroke-width=\"1.5\"/>\n<text class=\"small\" x=\"6\" y=\"%.1f\">in use %s</text>\n"
@@ -414,7 +384,7 @@ sh_write_svg(FILE *out, const sh_history_t *h, const sh_scale_t *s, uint32_t ste
 	        SHOW_WIDTH, height, SHOW_WIDTH, height, show_svg_defs);
 	fprintf(out, "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n<text x=\"6\" y=\"16\" "
 	        "font-size=\"13\" font-weight=\"bold\">");
-	put_escaped(out, h->path);
+	cli_xml_escaped(out, h->path);
 	fprintf(out, "</text>\n<text x=\"6\" y=\"30\" class=\"small\">%s at line %" PRIu32
 	        " (after %" PRIu32 " of %zu operations), kernel %s, %s</text>\n",
 	        step ? "the state" : "the state before the first operation", h->line[step], step,
