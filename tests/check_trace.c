@@ -371,12 +371,12 @@ START_TEST(test_directive_values)
 		ck_assert_int_eq(rme_trace_directives(t)->arch, (rme_arch_t)i);
 		rme_trace_free(t);
 	}
-	/* A release with leading zeros, and a quota of RAM only. */
-	t = parse_ok("rmemu-trace 1\ngenode 09.05\nquota ram=64M\n");
-	ck_assert_uint_eq(rme_trace_directives(t)->genode_release, 905);
+	/* The oldest release the model knows, and a quota of RAM only. */
+	t = parse_ok("rmemu-trace 1\ngenode 20.05\nquota ram=64M\n");
+	ck_assert_uint_eq(rme_trace_directives(t)->genode_release, 2005);
 	ck_assert(!rme_trace_directives(t)->has_cap_quota);
 	printed = print_trace(t, 0);
-	ck_assert_str_eq(printed, "rmemu-trace 1\ngenode 09.05\nquota ram=0x4000000\n");
+	ck_assert_str_eq(printed, "rmemu-trace 1\ngenode 20.05\nquota ram=0x4000000\n");
 	free(printed);
 	rme_trace_free(t);
 }
@@ -960,7 +960,10 @@ static const error_case_t error_cases[] = {
 	{ "!", 1, 1, "expected the header \"rmemu-trace 1\", found end of file" },
 	{ "!\n# only a comment\n", 3, 1, "expected the header \"rmemu-trace 1\", found end of file" },
 	{ "!# no LF", 1, 8, "expected the header \"rmemu-trace 1\", found end of file" },
-	{ "!rmemu-trace 1\r\n", 1, 13, "expected trace format version 1, found \"1\\r\"" },
+	{ "!rmemu-trace 1\r\n", 1, 14,
+	  "a Windows line ending (CR LF); rmemu traces end their lines with LF alone" },
+	{ "!rmemu-trace 1\nkernel hw  # a comment\r\n", 2, 23,
+	  "a Windows line ending (CR LF); rmemu traces end their lines with LF alone" },
 	{ "!\x7f" "ELF\x02\x01\x01", 1, 1,
 	  "expected the header \"rmemu-trace 1\", found \"\\x7fELF\\x02\\x01\\x01\"" },
 	/* Directives. */
@@ -972,15 +975,25 @@ static const error_case_t error_cases[] = {
 	  "expected a kernel (hw, nova, sel4, foc, okl4 or linux), found \"plan9\"" },
 	{ "arch mips\n", 2, 6,
 	  "expected an architecture (x86_64, x86_32, arm_v8a or arm_v7a), found \"mips\"" },
-	{ "genode 26.2\n", 2, 8, "expected a Genode release like 26.02, found \"26.2\"" },
+	{ "genode 26.2\n", 2, 8, "expected a Genode release from 20.05 to 26.02 (YY.02, YY.05, "
+	  "YY.08 or YY.11), found \"26.2\"" },
+	{ "genode 99.99\n", 2, 8, "expected a Genode release from 20.05 to 26.02 (YY.02, YY.05, "
+	  "YY.08 or YY.11), found \"99.99\"" },
+	{ "genode 23.07\n", 2, 8, "expected a Genode release from 20.05 to 26.02 (YY.02, YY.05, "
+	  "YY.08 or YY.11), found \"23.07\"" },
+	{ "genode 20.02\n", 2, 8, "expected a Genode release from 20.05 to 26.02 (YY.02, YY.05, "
+	  "YY.08 or YY.11), found \"20.02\"" },
+	{ "mmap-area 0xfffffffffff00000 1M\n", 2, 30,
+	  "the mmap-area [0xfffffffffff00000, +0x100000) wraps around the end of the address space" },
 	{ "quota\n", 2, 6, "expected ram= or caps=, found end of line" },
 	{ "quota ram<=4M\n", 2, 7, "expected ram= or caps=, found \"ram<=4M\"" },
 	{ "quota ram=1M caps=1 ram=2M\n", 2, 21, "\"ram\" given twice" },
 	{ "mmap-area 0x1000\n", 2, 17, "expected a size, found end of line" },
 	{ "map-count-max many\n", 2, 15, "expected a count, found \"many\"" },
-	{ "policy Rmemu\n", 2, 8, "expected a policy name, found \"Rmemu\"" },
-	{ "policy genode-\n", 2, 8, "expected a policy name, found \"genode-\"" },
-	{ "policy -libc\n", 2, 8, "expected a policy name, found \"-libc\"" },
+	{ "policy Rmemu\n", 2, 8, "expected an mmap policy (rmemu, genode-libc, libc-alloc-at), found \"Rmemu\"" },
+	{ "policy genode-\n", 2, 8, "expected an mmap policy (rmemu, genode-libc, libc-alloc-at), found \"genode-\"" },
+	{ "policy -libc\n", 2, 8, "expected an mmap policy (rmemu, genode-libc, libc-alloc-at), found \"-libc\"" },
+	{ "policy nonsense\n", 2, 8, "expected an mmap policy (rmemu, genode-libc, libc-alloc-at), found \"nonsense\"" },
 	{ "kernel hw -> ok\n", 2, 11, "expected end of line, found \"->\"" },
 	{ "x = kernel hw\n", 2, 5,
 	  "expected an operation that yields a value after \"=\", found \"kernel\"" },
@@ -1785,8 +1798,12 @@ gen_head(gen_t *g)
 			continue;
 		switch (order[i]) {
 		case 0:
-			text_printf(&g->out, "genode %02u.%02u\n", rng_below(&g->rng, 100),
-			            rng_below(&g->rng, 100));
+			/* a release the model knows: 20.05 and every quarter up to 26.02 */
+			{
+				unsigned q = 1 + rng_below(&g->rng, 24);
+
+				text_printf(&g->out, "genode %02u.%02u\n", 20 + q / 4, 2 + 3 * (q % 4));
+			}
 			break;
 		case 1:
 			text_printf(&g->out, "kernel %s\n",
@@ -1810,10 +1827,11 @@ gen_head(gen_t *g)
 			gen_str(g, "\n");
 			break;
 		case 4:
+			/* an area that does not wrap around (the parser refuses one that does) */
 			gen_str(g, "mmap-area ");
-			gen_number(g, gen_value(g), 0);
+			gen_number(g, gen_value(g) >> 1, 0);
 			gen_blank(g);
-			gen_size(g);
+			gen_number(g, gen_value(g) >> 1, 1);
 			gen_str(g, "\n");
 			strcpy(g->names[RME_TRACE_SLOT_REGION_MAP][g->count[RME_TRACE_SLOT_REGION_MAP]++],
 			       "mmap_area");
@@ -1824,8 +1842,9 @@ gen_head(gen_t *g)
 			gen_str(g, "\n");
 			break;
 		default:
+			/* the policies there are (rme_mmap_policy_name) */
 			gen_str(g, rng_one_in(&g->rng, 3) ? "policy rmemu\n" :
-			           rng_one_in(&g->rng, 2) ? "policy libc_2\n" : "policy genode-libc\n");
+			           rng_one_in(&g->rng, 2) ? "policy libc-alloc-at\n" : "policy genode-libc\n");
 			break;
 		}
 	}

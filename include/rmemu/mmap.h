@@ -183,6 +183,9 @@ RME_EXPORT void rme_mmap_destroy(rme_mmap_t *mm);
 /* The policy name the instance runs ("rmemu", "genode-libc", "libc-alloc-at"). */
 RME_EXPORT const char *rme_mmap_policy(const rme_mmap_t *mm);
 
+/* The name of the i-th policy there is, from 0; NULL past the last. */
+RME_EXPORT const char *rme_mmap_policy_name(size_t i);
+
 /* ---- The calls (0 or an RME_E* value) ------------------------------------ */
 
 RME_EXPORT int rme_mmap(rme_mmap_t *mm, uint64_t addr, uint64_t len, int prot,

@@ -947,11 +947,11 @@ cmd_bench(int argc, char **argv)
 			}
 			break;
 		case 'h': bench_usage(stdout); return EXIT_OK;
-		default: bench_usage(stderr); return EXIT_USAGE;
+		default: cli_usage_error("bench", NULL); return EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
-		bench_usage(stderr);
+		cli_usage_error("bench", "unexpected arguments after the options");
 		return EXIT_USAGE;
 	}
 	if (json)

@@ -6,11 +6,14 @@
  */
 /* getopt_long is GNU */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <rmemu/rmemu.h>
 
@@ -64,6 +67,44 @@ genode_log_usage(FILE *out)
 	      "  -h, --help      show this help\n", out);
 }
 
+/*
+ * The log is read twice, a line at a time: first to find where the last
+ * run starts, then to copy it out. Standard input or a pipe is copied to a
+ * temporary file on the first pass, so that memory stays bounded.
+ */
+static int
+genode_log_pass(const char *path, FILE *copy, size_t *run_start, size_t *provenance_start)
+{
+	cli_lines_t in;
+	const char *line;
+	size_t n;
+	int got;
+
+	if (cli_lines_open(&in, path) != 0)
+		return -1;
+	*run_start = 0;
+	*provenance_start = 1;
+	while ((got = cli_lines_next(&in, &line, &n)) > 0) {
+		const char *m = memmem(line, n, GENODE_LOG_MARK, strlen(GENODE_LOG_MARK));
+
+		if (copy) {
+			fwrite(line, 1, n, copy);
+			fputc('\n', copy);
+		}
+		if (m) {
+			const char *rest = m + strlen(GENODE_LOG_MARK);
+
+			if ((size_t)(line + n - rest) >= 13 && strncmp(rest, "rmemu-trace 1", 13) == 0) {
+				if (*run_start)
+					*provenance_start = *run_start;
+				*run_start = in.line;
+			}
+		}
+	}
+	cli_lines_close(&in);
+	return got < 0 ? -1 : 0;
+}
+
 int
 cmd_genode_log(int argc, char **argv)
 {
@@ -72,108 +113,112 @@ cmd_genode_log(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *out_path = NULL;
-	const char *run_start = NULL, *provenance_start = NULL, *p, *end;
-	size_t len, lines = 0, provenance = 0;
-	int done = 0, failed = 0, c;
-	char *text;
-	FILE *out;
+	const char *out_path = NULL, *path, *line;
+	size_t run_start, provenance_start, provenance = 0, n;
+	int done = 0, failed = 0, c, got;
+	FILE *out, *copy = NULL;
+	char copy_path[] = "/tmp/rmemu-genode-log-XXXXXX";
+	cli_lines_t in;
+	struct stat st;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out_path = optarg; break;
 		case 'h': genode_log_usage(stdout); return EXIT_OK;
-		default: genode_log_usage(stderr); return EXIT_USAGE;
+		default: cli_usage_error("genode-log", NULL); return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
-		genode_log_usage(stderr);
+		cli_usage_error("genode-log", "expected one LOG");
 		return EXIT_USAGE;
 	}
-	if (cli_read_file(argv[optind], &text, &len) != 0)
-		return EXIT_USAGE;
+	path = argv[optind];
+	if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		int fd = mkstemp(copy_path);
 
-	/* find where the last run's trace starts (its header line) and where the run before ended */
-	end = text + len;
-	provenance_start = text;
-	for (p = text; p < end; ) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl ? nl : end;
-		const char *m = memmem(p, (size_t)(eol - p), GENODE_LOG_MARK, strlen(GENODE_LOG_MARK));
-
-		if (m) {
-			const char *rest = m + strlen(GENODE_LOG_MARK);
-			if ((size_t)(eol - rest) >= 13 && strncmp(rest, "rmemu-trace 1", 13) == 0) {
-				if (run_start)
-					provenance_start = run_start;
-				run_start = p;
-			}
+		if (fd < 0 || !(copy = fdopen(fd, "w+"))) {
+			fprintf(stderr, "rmemu genode-log: a temporary file: %s\n", strerror(errno));
+			return EXIT_USAGE;
 		}
-		p = nl ? nl + 1 : end;
+		unlink(copy_path);
 	}
+	if (genode_log_pass(path, copy, &run_start, &provenance_start) != 0)
+		goto fail;
 	if (!run_start) {
 		fprintf(stderr, "rmemu genode-log: %s: no line marked \"%s\" with a trace header\n",
-		        argv[optind], GENODE_LOG_MARK);
-		free(text);
-		return EXIT_USAGE;
+		        cli_name(path), GENODE_LOG_MARK);
+		goto fail;
 	}
-
+	if (copy) {
+		/* the second pass reads the copy */
+		if (fflush(copy) != 0 || fseek(copy, 0, SEEK_SET) != 0) {
+			fprintf(stderr, "rmemu genode-log: a temporary file: %s\n", strerror(errno));
+			goto fail;
+		}
+		memset(&in, 0, sizeof(in));
+		in.path = path;
+		in.f = copy;
+		copy = NULL;
+	} else if (cli_lines_open(&in, path) != 0) {
+		goto fail;
+	}
 	out = out_path ? fopen(out_path, "w") : stdout;
 	if (!out) {
-		perror(out_path);
-		free(text);
+		fprintf(stderr, "rmemu genode-log: %s: %s\n", out_path, strerror(errno));
+		cli_lines_close(&in);
 		return EXIT_USAGE;
 	}
-	/* the provenance header: "# KEY: VALUE" for each provenance line */
-	for (p = provenance_start; p < run_start; ) {
-		const char *nl = memchr(p, '\n', (size_t)(run_start - p));
-		const char *eol = nl ? nl : run_start;
-		const char *m = memmem(p, (size_t)(eol - p), GENODE_PROVENANCE_MARK,
-		                       strlen(GENODE_PROVENANCE_MARK));
+	while ((got = cli_lines_next(&in, &line, &n)) > 0) {
+		const char *m;
 
-		if (m) {
-			const char *rest = m + strlen(GENODE_PROVENANCE_MARK);
-			fputs("# ", out);
-			put_clean(out, rest, (size_t)(eol - rest));
-			provenance++;
+		if (in.line < provenance_start)
+			continue;
+		if (in.line < run_start) {
+			/* the provenance header: "# KEY: VALUE" for each provenance line */
+			m = memmem(line, n, GENODE_PROVENANCE_MARK, strlen(GENODE_PROVENANCE_MARK));
+			if (m) {
+				const char *rest = m + strlen(GENODE_PROVENANCE_MARK);
+
+				fputs("# ", out);
+				put_clean(out, rest, (size_t)(line + n - rest));
+				provenance++;
+			}
+			continue;
 		}
-		p = nl ? nl + 1 : run_start;
-	}
-	for (p = run_start; p < end; ) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl ? nl : end;
-		const char *m = memmem(p, (size_t)(eol - p), GENODE_LOG_MARK, strlen(GENODE_LOG_MARK));
-
+		m = memmem(line, n, GENODE_LOG_MARK, strlen(GENODE_LOG_MARK));
 		if (m) {
 			const char *rest = m + strlen(GENODE_LOG_MARK);
-			put_clean(out, rest, (size_t)(eol - rest));
-			lines++;
+
+			put_clean(out, rest, (size_t)(line + n - rest));
 		}
-		if (memmem(p, (size_t)(eol - p), "[rmemu-done]", 12))
+		if (memmem(line, n, "[rmemu-done]", 12))
 			done = 1;
-		if (memmem(p, (size_t)(eol - p), "[rmemu-error]", 13))
+		if (memmem(line, n, "[rmemu-error]", 13))
 			failed = 1;
-		p = nl ? nl + 1 : end;
 	}
-	if (out != stdout && fclose(out) != 0) {
-		perror(out_path);
-		free(text);
+	cli_lines_close(&in);
+	if ((out != stdout ? fclose(out) : fflush(out)) != 0 || got < 0) {
+		if (got >= 0)
+			fprintf(stderr, "rmemu genode-log: %s: %s\n", out_path ? out_path : "standard output",
+			        strerror(errno));
 		return EXIT_USAGE;
 	}
-	free(text);
 	if (failed) {
-		fprintf(stderr, "rmemu genode-log: %s: the component reported an error\n", argv[optind]);
+		fprintf(stderr, "rmemu genode-log: %s: the component reported an error\n", cli_name(path));
 		return EXIT_DIVERGED;
 	}
 	if (!done)
 		fprintf(stderr, "rmemu genode-log: %s: warning: no [rmemu-done] line; the trace may be cut short\n",
-		        argv[optind]);
+		        cli_name(path));
 	if (!provenance)
 		fprintf(stderr, "rmemu genode-log: %s: warning: no \"%s\" lines: the trace does not say where it came from\n",
-		        argv[optind], GENODE_PROVENANCE_MARK);
-	(void)lines;
+		        cli_name(path), GENODE_PROVENANCE_MARK);
 	return EXIT_OK;
+fail:
+	if (copy)
+		fclose(copy);
+	return EXIT_USAGE;
 }
 
 /* ---- diff ----------------------------------------------------------------- */
@@ -202,17 +247,13 @@ side_free(struct side *s)
 static int
 side_load(const char *path, struct side *s)
 {
-	rme_trace_error_t err;
 	size_t n = 0;
 
 	memset(s, 0, sizeof(*s));
 	s->path = path;
-	if (cli_read_file(path, &s->text, &s->len) != 0)
+	s->trace = cli_load_trace(path, &s->text, &s->len);
+	if (!s->trace)
 		return -1;
-	if (rme_trace_parse(path, s->text, s->len, NULL, &s->trace, &err) != RME_OK) {
-		fprintf(stderr, "%s\n", err.msg);
-		return -1;
-	}
 	for (size_t i = 0; i < s->len; i++)
 		if (s->text[i] == '\n')
 			n++;
@@ -456,8 +497,9 @@ diff_options(int argc, char **argv, struct diff_stats *st)
 		case 'n': {
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0') {
-				fprintf(stderr, "rmemu diff: -n wants a number, not '%s'\n", optarg);
+			/* strtoul takes "-5" as a huge number: only digits are a count */
+			if (*optarg < '0' || *optarg > '9' || *end != '\0') {
+				fprintf(stderr, "rmemu diff: -n wants a count (0 or more), not '%s'\n", optarg);
 				return EXIT_USAGE;
 			}
 			st->max_shown = v;
@@ -465,11 +507,11 @@ diff_options(int argc, char **argv, struct diff_stats *st)
 		}
 		case 'q': st->max_shown = 0; break;
 		case 'h': diff_usage(stdout); return EXIT_OK;
-		default: diff_usage(stderr); return EXIT_USAGE;
+		default: cli_usage_error("diff", NULL); return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 2) {
-		diff_usage(stderr);
+		cli_usage_error("diff", "expected two traces, A and B");
 		return EXIT_USAGE;
 	}
 	return -1;
@@ -543,8 +585,8 @@ compare_quotas(struct diff_stats *st, const struct side *a, const struct side *b
 	}
 }
 
-/* Compare the traces operation by operation; stops where the scripts differ. */
-static void
+/* Compare the traces operation by operation; stops where the scripts differ (then 0, else 1). */
+static int
 compare_operations(struct diff_stats *st, struct side *a, struct side *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -557,7 +599,7 @@ compare_operations(struct diff_stats *st, struct side *a, struct side *b, size_t
 			snprintf(msg, sizeof(msg), "the operations differ: B has '%s'; the traces are not of the same script",
 			         op_text(b, ob->line, tb, sizeof(tb)));
 			report(st, a, b, oa, ob, msg);
-			break;
+			return 0;
 		}
 		if (line_skipped(a, oa->line) || line_skipped(b, ob->line)) {
 			st->skipped++;
@@ -569,6 +611,7 @@ compare_operations(struct diff_stats *st, struct side *a, struct side *b, size_t
 		bind(a, oa);
 		bind(b, ob);
 	}
+	return 1;
 }
 
 static void
@@ -616,11 +659,18 @@ cmd_diff(int argc, char **argv)
 	}
 	na = rme_trace_op_count(a.trace);
 	nb = rme_trace_op_count(b.trace);
-	compare_operations(&st, &a, &b, na < nb ? na : nb);
-	if (na != nb && st.differences == 0) {
+	if (compare_operations(&st, &a, &b, na < nb ? na : nb) && na != nb) {
+		/* one is shorter: said once, with where the other goes on, whatever else differed */
+		const struct side *longer = na > nb ? &a : &b, *shorter = na > nb ? &b : &a;
+		const rme_trace_op_t *next = rme_trace_op(longer->trace, na < nb ? na : nb);
+		char text[256];
+
 		st.differences++;
+		st.shown++;
 		if (st.max_shown)
-			printf("%s has %zu operations, %s has %zu\n", a.path, na, b.path, nb);
+			printf("%s ends after %zu operations, %s has %zu: the first it lacks is %s:%zu: %s\n",
+			       shorter->path, na < nb ? na : nb, longer->path, na > nb ? na : nb,
+			       longer->path, next->line, op_text(longer, next->line, text, sizeof(text)));
 	}
 	print_diff_summary(&st);
 	rc = st.differences ? EXIT_DIVERGED : EXIT_OK;

@@ -14,7 +14,7 @@
 static void
 import_usage(FILE *out)
 {
-	fputs("usage: rmemu import-strace [-o DIR] [--strict] [--quota SPEC] [--max-map-count N] [--quiet] LOG\n"
+	fputs("usage: rmemu import-strace [-o DIR] [--strict] [--quota SPEC] [--max-map-count N] [-q] LOG\n"
 	      "       (- reads standard input)\n"
 	      "\n"
 	      "Turn a log of 'strace -f -e trace=%memory,clone,clone3,fork,vfork,execve -o LOG CMD'\n"
@@ -23,14 +23,15 @@ import_usage(FILE *out)
 	      "Prints the names written. Calls a trace cannot express stay as comments, and\n"
 	      "standard error says which (each one that cannot be read, a summary of the rest).\n"
 	      "\n"
-	      "  -o, --dir DIR     where to write the traces (default: the current directory)\n"
+	      "  -o, --dir DIR     where to write the traces (default: the current directory;\n"
+	      "                    made if it does not exist)\n"
 	      "  -s, --strict      stop at the first line or call that cannot be read, or call\n"
 	      "                    whose effect on the mappings a trace cannot carry (exit 2)\n"
-	      "  -q, --quota SPEC  the quota to write, as 'ram=64M caps=500' (default: one that\n"
+	      "  -Q, --quota SPEC  the quota to write, as 'ram=64M caps=500' (default: one that\n"
 	      "                    never limits the mmap area)\n"
 	      "  -m, --max-map-count N  vm.max_map_count where the log was made (rmemu record\n"
 	      "                    gives it), to tell its refusals from others'\n"
-	      "      --quiet       no progress line\n"
+	      "  -q, --quiet       no progress line\n"
 	      "  -h, --help        show this help\n"
 	      "\n"
 	      "Exit status: 0 when the traces were written, 2 on bad usage or input.\n", out);
@@ -67,21 +68,21 @@ cmd_import_strace(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "dir", required_argument, NULL, 'o' },
 		{ "strict", no_argument, NULL, 's' },
-		{ "quota", required_argument, NULL, 'q' },
+		{ "quota", required_argument, NULL, 'Q' },
 		{ "max-map-count", required_argument, NULL, 'm' },
-		{ "quiet", no_argument, NULL, 'Q' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	import_options_t opt;
 	const char *dir = NULL;
-	char *text, *prefix;
-	size_t len;
+	char *prefix;
+	cli_lines_t log;
 	int c, status;
 
 	memset(&opt, 0, sizeof(opt));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:sq:m:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:sQ:m:qh", longopts, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -94,25 +95,27 @@ cmd_import_strace(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case 'Q': opt.quiet = 1; break;
-		case 'q':
+		case 'q': opt.quiet = 1; break;
+		case 'Q':
 			if (import_parse_quota(optarg, &opt) != 0)
 				return EXIT_USAGE;
 			break;
 		case 'h': import_usage(stdout); return EXIT_OK;
-		default: import_usage(stderr); return EXIT_USAGE;
+		default: cli_usage_error("import-strace", NULL); return EXIT_USAGE;
 		}
 	}
 	if (argc - optind != 1) {
-		import_usage(stderr);
+		cli_usage_error("import-strace", "expected one LOG");
 		return EXIT_USAGE;
 	}
-	if (cli_read_file(argv[optind], &text, &len) != 0)
+	if (dir && cli_make_dir(dir) != 0)
 		return EXIT_USAGE;
+	if (cli_lines_open(&log, argv[optind]) != 0)
+		return EXIT_USAGE;
+	opt.names = stdout;
 	prefix = output_prefix(dir, argv[optind]);
-	status = strace_import(strcmp(argv[optind], "-") == 0 ? "<stdin>" : argv[optind], text, len,
-	                       prefix, &opt);
+	status = strace_import_file(&log, prefix, &opt);
+	cli_lines_close(&log);
 	free(prefix);
-	free(text);
 	return status;
 }

@@ -4,6 +4,7 @@
  * (show.h says how the parts fit).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -59,7 +60,6 @@ cmd_show(int argc, char **argv)
 	uint64_t at_line = UINT64_MAX;
 	int quiet = 0, verify = 0, html, c, status = EXIT_OK;
 	rme_trace_t *trace = NULL;
-	rme_trace_error_t perr;
 	sh_history_t h;
 	sh_scale_t scale;
 	uint32_t step;
@@ -81,11 +81,11 @@ cmd_show(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'V': verify = 1; break;
 		case 'h': show_usage(stdout); return EXIT_OK;
-		default: show_usage(stderr); return EXIT_USAGE;
+		default: cli_usage_error("show", NULL); return EXIT_USAGE;
 		}
 	}
 	if (argc - optind != 1) {
-		show_usage(stderr);
+		cli_usage_error("show", "expected one TRACE");
 		return EXIT_USAGE;
 	}
 	html = out_path && (ends_with(out_path, ".html") || ends_with(out_path, ".htm"));
@@ -95,13 +95,9 @@ cmd_show(int argc, char **argv)
 	}
 	path = argv[optind];
 	name = strcmp(path, "-") == 0 ? "<stdin>" : path;
-	if (cli_read_file(path, &text, &len) != 0)
+	trace = cli_load_trace(path, &text, &len);
+	if (!trace)
 		return EXIT_USAGE;
-	if (rme_trace_parse(name, text, len, NULL, &trace, &perr) != RME_OK) {
-		fprintf(stderr, "%s\n", perr.msg);
-		free(text);
-		return EXIT_USAGE;
-	}
 	if (sh_record(&h, trace, name, verify, quiet) != 0) {
 		rme_trace_free(trace);
 		free(text);
@@ -111,7 +107,7 @@ cmd_show(int argc, char **argv)
 	sh_scale_make(&h, SHOW_PLOT, &scale);
 	out = out_path ? fopen(out_path, "w") : stdout;
 	if (!out) {
-		perror(out_path);
+		fprintf(stderr, "rmemu show: %s: %s\n", out_path, strerror(errno));
 		status = EXIT_USAGE;
 	} else {
 		if (html) {
@@ -121,7 +117,8 @@ cmd_show(int argc, char **argv)
 			drawn = sh_write_svg(out, &h, &scale, step);
 		}
 		if ((out != stdout ? fclose(out) : fflush(out)) != 0) {
-			perror(out_path ? out_path : "standard output");
+			fprintf(stderr, "rmemu show: %s: %s\n", out_path ? out_path : "standard output",
+			        strerror(errno));
 			status = EXIT_USAGE;
 		}
 	}

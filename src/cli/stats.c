@@ -556,33 +556,23 @@ cmd_stats(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': stats_usage(stdout); return EXIT_OK;
-		default: stats_usage(stderr); return EXIT_USAGE;
+		default: cli_usage_error("stats", NULL); return EXIT_USAGE;
 		}
 	}
 	if (optind == argc) {
-		stats_usage(stderr);
+		cli_usage_error("stats", "no TRACE given");
 		return EXIT_USAGE;
 	}
 	for (int i = optind; i < argc; i++) {
-		const char *name = strcmp(argv[i], "-") == 0 ? "<stdin>" : argv[i];
-		rme_trace_t *trace = NULL;
-		rme_trace_error_t err;
+		const char *name = cli_name(argv[i]);
+		rme_trace_t *trace = cli_load_trace(argv[i], NULL, NULL);
 		trace_stats_t st;
 		layer_figures_t lf;
-		char *text;
-		size_t len;
 
-		if (cli_read_file(argv[i], &text, &len) != 0) {
+		if (!trace) {
 			status = EXIT_USAGE;
 			continue;
 		}
-		if (rme_trace_parse(name, text, len, NULL, &trace, &err) != RME_OK) {
-			fprintf(stderr, "%s\n", err.msg);
-			free(text);
-			status = EXIT_USAGE;
-			continue;
-		}
-		free(text);
 		compute(trace, &st);
 		layer_needs(trace, name, quiet, &lf);
 		if (json)

@@ -48,6 +48,29 @@ end_of(uint64_t start, uint64_t len)
 	return start > UINT64_MAX - r ? UINT64_MAX & ~(PM_PAGE - 1) : start + r;
 }
 
+/* The highest end a range can have here: the last page is never mapped (its end would be 0). */
+#define RANGE_END_MAX (UINT64_MAX & ~(PM_PAGE - 1))
+
+/*
+ * What is wrong with a mapping Linux is said to have made at at, len
+ * bytes long, or NULL if nothing is. Linux maps only whole pages, never
+ * nothing, and never in the last page of the address space (the kernel's
+ * on every architecture); a result that breaks these comes from a log
+ * that was cut off mid-line or edited, and would leave a range the
+ * address-space copy cannot hold.
+ */
+static const char *
+odd_mapping(uint64_t at, uint64_t len)
+{
+	if (at & (PM_PAGE - 1))
+		return "a result that is no page address, which Linux never gives (a line cut short?)";
+	if (len == 0)
+		return "a mapping of length 0 that succeeded, which Linux never makes";
+	if (pm_round_up(len) > RANGE_END_MAX - at)
+		return "a mapping that reaches the end of the address space, which no process has";
+	return NULL;
+}
+
 /*
  * A fixed mapping that goes into the block replaces, on Linux, whatever
  * named memory was in its range; that lies elsewhere in the model, so it
@@ -205,7 +228,7 @@ mmap_failed(space_t *s, const strace_call_t *c, const mmap_args_t *a, int fixed)
 		bound_map_count(s, count - 1, count, &remark, 1);
 		if (n)
 			where = xa_relative(n, a->addr);
-		else if (fixed) {
+		else if (fixed && !odd_mapping(a->addr, a->len)) {
 			where = xa_block(a->addr);
 			add_absolute(s, a->addr, end_of(a->addr, a->len));
 		} else
@@ -331,6 +354,18 @@ do_mmap(space_t *s, const strace_call_t *c, int pages_offset)
 		return;
 	}
 	fixed = (a.flags & (RME_MAP_FIXED | RME_MAP_FIXED_NOREPLACE)) != 0;
+	if (c->result == SR_VALUE) {
+		const char *odd = odd_mapping(c->value, a.len);
+
+		if (!odd && fixed && c->value != a.addr)
+			odd = "a fixed mapping at another address than it asked for, which Linux never "
+			      "makes (a line cut short?)";
+		if (odd) {
+			free(dropped.p);
+			emit_kept(s, c, odd, KEPT_UNREADABLE);
+			return;
+		}
+	}
 	e = c->result == SR_ERROR ? mmap_failed(s, c, &a, fixed)
 	                          : mmap_placed(s, c, &a, rights, tflags, fixed, &remark);
 	if (!e) {
@@ -853,6 +888,19 @@ do_mremap(space_t *s, const strace_call_t *c)
 		return;
 	}
 	a.fixed = (a.flags & RME_MREMAP_FIXED) != 0;
+	if (c->result == SR_VALUE) {
+		const char *odd = odd_mapping(c->value, a.new_len);
+
+		if (!odd && a.fixed && c->value != a.new_addr)
+			odd = "a move to another address than MREMAP_FIXED asked for, which Linux never "
+			      "makes (a line cut short?)";
+		if (!odd && (a.addr & (PM_PAGE - 1)))
+			odd = "an old address that is no page address, which Linux refuses";
+		if (odd) {
+			emit_kept(s, c, odd, KEPT_UNREADABLE);
+			return;
+		}
+	}
 	a.old_end = end_of(a.addr, a.old_len);
 	if (a.flags & RME_MREMAP_DONTUNMAP) {
 		follow_dontunmap(s, c, &a);

@@ -6,6 +6,7 @@
  * with it (strace_importer.h).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -144,6 +145,48 @@ emit_call_note(space_t *s, const strace_call_t *c, const char *why)
 	free(comment_line(s, c, why));
 }
 
+FILE *
+imp_messages(const importer_t *imp)
+{
+	return imp->opt->messages ? imp->opt->messages : stderr;
+}
+
+/* At most this many lines and calls are shown one by one; the summary counts them all. */
+#define SAID_MAX 20
+/* And this much of each. */
+#define EXCERPT_MAX 60
+
+void
+say_unreadable(importer_t *imp, const char *what, const char *why, const char *text, size_t len)
+{
+	FILE *out = imp_messages(imp);
+	size_t shown = len < EXCERPT_MAX ? len : EXCERPT_MAX;
+
+	cli_progress_clear(&imp->progress);
+	if (imp->said == SAID_MAX)
+		fprintf(out, "%s:%zu: more lines and calls cannot be read; the summary at the end counts "
+		        "them\n", imp->log_name, imp->line);
+	if (imp->said++ >= SAID_MAX)
+		return;
+	fprintf(out, "%s:%zu: %s (%s): \"", imp->log_name, imp->line, what, why);
+	/* raw bytes escaped as the trace parser quotes them, so that the message stays one line of text */
+	for (size_t i = 0; i < shown; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c == '\r')
+			fputs("\\r", out);
+		else if (c < 0x20 || c > 0x7e)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+	fprintf(out, "%s\"\n", shown < len ? "..." : "");
+}
+
 void
 emit_kept(space_t *s, const strace_call_t *c, const char *why, kept_t kind)
 {
@@ -152,10 +195,9 @@ emit_kept(space_t *s, const strace_call_t *c, const char *why, kept_t kind)
 
 	count_kept(imp, c->name, why, kind);
 	if (kind == KEPT_UNREADABLE || (kind == KEPT_DROPPED && imp->opt->strict))
-		fprintf(stderr, "%s:%zu: %s (%s): \"%.*s%s\"\n", imp->log_name, imp->line,
-		        kind == KEPT_UNREADABLE ? "cannot read this call" : "the trace cannot carry this call",
-		        why ? why : "no form in a trace", (int)(strlen(text) > 60 ? 60 : strlen(text)), text,
-		        strlen(text) > 60 ? "..." : "");
+		say_unreadable(imp, kind == KEPT_UNREADABLE ? "cannot read this call"
+		               : "the trace cannot carry this call", why ? why : "no form in a trace",
+		               text, strlen(text));
 	if (kind != KEPT_NOTE && imp->opt->strict)
 		imp->strict_stop = 1;
 	free(text);
@@ -182,12 +224,12 @@ report_kept(const importer_t *imp)
 		total += imp->kept[i].count;
 	if (!total)
 		return;
-	fprintf(stderr, "%s: %zu memory call%s kept only as comments:\n", imp->log_name, total,
+	fprintf(imp_messages(imp), "%s: %zu memory call%s kept only as comments:\n", imp->log_name, total,
 	        total == 1 ? "" : "s");
 	for (size_t i = 0; i < imp->nkept; i++) {
 		const kept_kind_t *k = &imp->kept[i];
 
-		fprintf(stderr, "  %zu %s (first at line %zu): %s%s\n", k->count, k->name, k->first_line,
+		fprintf(imp_messages(imp), "  %zu %s (first at line %zu): %s%s\n", k->count, k->name, k->first_line,
 		        k->why, kind_notes[k->kind]);
 	}
 }
@@ -294,18 +336,23 @@ lay_out_block(space_t *s)
 }
 
 static uint64_t
-block_address(const space_t *s, uint64_t linux_addr)
+block_address(space_t *s, uint64_t linux_addr)
 {
 	for (size_t i = 0; i < s->nclusters; i++)
 		if (linux_addr >= s->cluster[i].start && linux_addr < s->cluster[i].end)
 			return AREA_BASE + s->cluster[i].area_off + (linux_addr - s->cluster[i].start);
-	/* every block address was added to the layout; this would be a bug */
-	fprintf(stderr, "rmemu: internal error: 0x%" PRIx64 " is not in the block\n", linux_addr);
-	abort();
+	/*
+	 * Every block address was added to the layout, so this is the
+	 * importer's bug; the trace is not written (write_traces says so),
+	 * the others are.
+	 */
+	if (!s->unplaced)
+		s->unplaced = linux_addr;
+	return 0;
 }
 
 static void
-print_xaddr(sbuf_t *b, const space_t *s, const xaddr_t *a)
+print_xaddr(sbuf_t *b, space_t *s, const xaddr_t *a)
 {
 	switch (a->kind) {
 	case XA_NUMBER:
@@ -349,7 +396,7 @@ print_flags(sbuf_t *b, int op, unsigned flags, uint32_t other)
 }
 
 static void
-print_op(sbuf_t *b, const space_t *s, const emitted_t *e)
+print_op(sbuf_t *b, space_t *s, const emitted_t *e)
 {
 	static const char *const advice_names[] = { "normal", "dontneed", "free", "willneed" };
 
@@ -469,7 +516,7 @@ print_trace(sbuf_t *b, space_t *s, const importer_t *imp)
 	area = block + AREA_GUARD + pm_round_up(s->placed_bytes) + AREA_GUARD;
 	area = (area + ((uint64_t)16 << 20) - 1) & ~(((uint64_t)16 << 20) - 1);
 	if (area > AREA_LIMIT - AREA_BASE) {
-		fprintf(stderr, "%s: %s: the mmap-area it needs (0x%" PRIx64 " bytes) does not fit "
+		fprintf(imp_messages(imp), "%s: %s: the mmap-area it needs (0x%" PRIx64 " bytes) does not fit "
 		        "kernel hw's address space; writing the largest that does\n",
 		        imp->log_name, space_label(s, label, sizeof(label)), area);
 		area = AREA_LIMIT - AREA_BASE;
@@ -519,6 +566,13 @@ print_trace(sbuf_t *b, space_t *s, const importer_t *imp)
 		print_op(b, s, &s->out[i]);
 }
 
+static void
+internal_error(const importer_t *imp)
+{
+	if (imp->opt->internal_errors)
+		(*imp->opt->internal_errors)++;
+}
+
 /* Write every space that made memory calls; returns 0 or -1. */
 int
 write_traces(importer_t *imp, const char *prefix)
@@ -551,23 +605,37 @@ write_traces(importer_t *imp, const char *prefix)
 		 * importer's bug, and is not written, so that no replay ever
 		 * meets it.
 		 */
+		if (s->unplaced) {
+			fprintf(imp_messages(imp), "rmemu: internal error: the trace for %s is not written: "
+			        "0x%" PRIx64 " is not in the block of relocated mappings\n", path.p, s->unplaced);
+			internal_error(imp);
+			status = -1;
+			free(text.p);
+			free(path.p);
+			continue;
+		}
 		if (rme_trace_parse(path.p, text.p, text.len, NULL, &parsed, &err) != RME_OK) {
-			fprintf(stderr, "rmemu: internal error: the trace for %s does not parse, so it is not "
-			        "written: %s\n", path.p, err.msg);
+			fprintf(imp_messages(imp), "rmemu: internal error: the trace for %s does not parse, so "
+			        "it is not written: %s\n", path.p, err.msg);
+			internal_error(imp);
 			status = -1;
 			free(text.p);
 			free(path.p);
 			continue;
 		}
 		rme_trace_free(parsed);
-		f = fopen(path.p, "w");
-		if (!f || fwrite(text.p, 1, text.len, f) != text.len || fclose(f) != 0) {
-			perror(path.p);
+		if (imp->opt->sink) {
+			if (imp->opt->sink(imp->opt->sink_ctx, path.p, text.p, text.len) != 0)
+				status = -1;
+		} else if (!(f = fopen(path.p, "w")) || fwrite(text.p, 1, text.len, f) != text.len ||
+		           fclose(f) != 0) {
+			fprintf(imp_messages(imp), "rmemu: %s: %s\n", path.p, strerror(errno));
 			if (f)
 				fclose(f);
 			status = -1;
-		} else {
-			printf("%s\n", path.p);
+		} else if (imp->opt->names) {
+			fprintf(imp->opt->names, "%s%s\n", imp->opt->names_lead ? imp->opt->names_lead : "",
+			        path.p);
 		}
 		free(text.p);
 		free(path.p);

@@ -45,9 +45,7 @@ static void
 bad_line(importer_t *imp, const char *why, const char *line, size_t len)
 {
 	imp->bad_lines++;
-	cli_progress_clear(&imp->progress);
-	fprintf(stderr, "%s:%zu: cannot read this line (%s): \"%.*s%s\"\n", imp->log_name, imp->line,
-	        why, (int)(len > 60 ? 60 : len), line, len > 60 ? "..." : "");
+	say_unreadable(imp, "cannot read this line", why, line, len);
 }
 
 /* A whole call of task t. */
@@ -149,16 +147,87 @@ on_line(importer_t *imp, const char *line, size_t len)
 	return imp->opt->strict && (imp->bad_lines > before || imp->strict_stop) ? -1 : 0;
 }
 
-static size_t
-count_lines(const char *text, size_t len)
+/* One line of the log as read (without its LF); 0, or -1 if --strict stops the import. */
+static int
+feed_line(importer_t *imp, sbuf_t *carry, const char *line, size_t n)
 {
-	size_t n = 0;
+	size_t note;
+	int stop;
 
-	for (const char *p = text, *end = text + len; p < end; n++) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		p = nl ? nl + 1 : end;
+	imp->line++;
+	if ((imp->line & 0x3ff) == 0)
+		cli_progress_update(&imp->progress, imp->line);
+	/*
+	 * On standard error, strace's own "strace: Process N attached" can
+	 * cut a line in two; put it back together without the note.
+	 */
+	note = strace_note_inside(line, n);
+	if (note) {
+		sb_add(carry, line, note);
+		return 0;
 	}
-	return n;
+	if (carry->len) {
+		sb_add(carry, line, n);
+		stop = on_line(imp, carry->p, carry->len);
+		carry->len = 0;
+	} else {
+		stop = on_line(imp, line, n);
+	}
+	if (stop)
+		fprintf(imp_messages(imp), "%s: stopped at line %zu (--strict); no traces written\n",
+		        imp->log_name, imp->line);
+	return stop;
+}
+
+/* After the last line (status: EXIT_OK, or EXIT_USAGE if the import stopped): the traces. */
+static int
+finish(importer_t *imp, const char *prefix, int status)
+{
+	FILE *msg = imp_messages(imp);
+	int written = 0;
+
+	cli_progress_end(&imp->progress);
+	if (status == EXIT_OK) {
+		/* calls still unfinished at the end of the log never returned */
+		for (size_t i = 0; i < imp->ntasks; i++)
+			abandon_pending(&imp->task[i]);
+		if (imp->guessed_processes && !imp->saw_clone)
+			fprintf(msg, "%s: the log has no clone, fork or execve lines, so every pid is taken for a "
+			        "process of its own; threads need them (strace -e trace=%%memory,clone,clone3,fork,"
+			        "vfork,execve, as rmemu record does)\n", imp->log_name);
+		if (write_traces(imp, prefix) != 0)
+			status = EXIT_USAGE;
+		for (size_t i = 0; i < imp->nspaces; i++)
+			written += imp->space[i]->memory_calls > 0;
+		if (written == 0 && status == EXIT_OK) {
+			fprintf(msg, "%s: no memory calls in the log; no traces written\n", imp->log_name);
+			status = EXIT_USAGE;
+		}
+		report_kept(imp);
+		if (imp->bad_lines)
+			fprintf(msg, "%s: %zu line%s could not be read\n", imp->log_name, imp->bad_lines,
+			        imp->bad_lines == 1 ? "" : "s");
+	}
+	for (size_t i = 0; i < imp->nkept; i++)
+		free(imp->kept[i].why);
+	free(imp->kept);
+	for (size_t i = 0; i < imp->ntasks; i++)
+		free(imp->task[i].pending);
+	free(imp->task);
+	for (size_t i = 0; i < imp->nspaces; i++)
+		space_free(imp->space[i]);
+	free(imp->space);
+	return status;
+}
+
+static void
+begin(importer_t *imp, const char *log_name, const import_options_t *opt, uint64_t lines)
+{
+	memset(imp, 0, sizeof(*imp));
+	imp->log_name = log_name;
+	imp->opt = opt;
+	imp->first_pid = -1;
+	cli_progress_begin(&imp->progress, log_name, "lines", lines, opt->quiet);
 }
 
 int
@@ -166,81 +235,65 @@ strace_import(const char *log_name, const char *text, size_t len, const char *pr
               const import_options_t *opt)
 {
 	importer_t imp;
-	size_t pos = 0;
-	int status = EXIT_OK, written = 0;
+	size_t pos = 0, lines = 0;
+	int status = EXIT_OK;
 	sbuf_t carry = { 0 };
 
-	memset(&imp, 0, sizeof(imp));
-	imp.log_name = log_name;
-	imp.opt = opt;
-	imp.first_pid = -1;
-	cli_progress_begin(&imp.progress, log_name, "lines", count_lines(text, len), opt->quiet);
+	for (const char *p = text, *end = text + len; p < end; lines++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		p = nl ? nl + 1 : end;
+	}
+	begin(&imp, log_name, opt, lines);
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
 		const char *line = text + pos;
-		size_t note;
-		int stop;
 
-		imp.line++;
 		pos += n + 1;
-		if ((imp.line & 0x3ff) == 0)
-			cli_progress_update(&imp.progress, imp.line);
-		/*
-		 * On standard error, strace's own "strace: Process N attached" can
-		 * cut a line in two; put it back together without the note.
-		 */
-		note = strace_note_inside(line, n);
-		if (note) {
-			sb_add(&carry, line, note);
-			continue;
-		}
-		if (carry.len) {
-			sb_add(&carry, line, n);
-			stop = on_line(&imp, carry.p, carry.len);
-			carry.len = 0;
-		} else {
-			stop = on_line(&imp, line, n);
-		}
-		if (stop) {
-			fprintf(stderr, "%s: stopped at line %zu (--strict); no traces written\n", log_name, imp.line);
+		if (feed_line(&imp, &carry, line, n) != 0) {
 			status = EXIT_USAGE;
 			break;
 		}
 	}
 	free(carry.p);
-	cli_progress_end(&imp.progress);
-	if (status == EXIT_OK) {
-		/* calls still unfinished at the end of the log never returned */
-		for (size_t i = 0; i < imp.ntasks; i++)
-			abandon_pending(&imp.task[i]);
-		if (imp.guessed_processes && !imp.saw_clone)
-			fprintf(stderr, "%s: the log has no clone, fork or execve lines, so every pid is taken for a "
-			        "process of its own; threads need them (strace -e trace=%%memory,clone,clone3,fork,"
-			        "vfork,execve, as rmemu record does)\n", log_name);
-		if (write_traces(&imp, prefix) != 0)
-			status = EXIT_USAGE;
-		for (size_t i = 0; i < imp.nspaces; i++)
-			written += imp.space[i]->memory_calls > 0;
-		if (written == 0 && status == EXIT_OK) {
-			fprintf(stderr, "%s: no memory calls in the log; no traces written\n", log_name);
-			status = EXIT_USAGE;
+	return finish(&imp, prefix, status);
+}
+
+int
+strace_import_file(cli_lines_t *log, const char *prefix, const import_options_t *opt)
+{
+	importer_t imp;
+	int status = EXIT_OK, got;
+	sbuf_t carry = { 0 };
+	const char *line;
+	size_t n;
+
+	begin(&imp, cli_name(log->path), opt, 0);
+	while ((got = cli_lines_next(log, &line, &n)) > 0) {
+		/* the lines to come, as many as the bytes to come hold at this rate */
+		if (log->size && log->bytes)
+			imp.progress.total = (uint64_t)((double)log->line * (double)log->size /
+			                                (double)log->bytes);
+		if (log->cut) {
+			imp.line++;
+			bad_line(&imp, "longer than 1 MiB, cut", line, n);
+			if (opt->strict) {
+				fprintf(imp_messages(&imp), "%s: stopped at line %zu (--strict); no traces "
+				        "written\n", imp.log_name, imp.line);
+				status = EXIT_USAGE;
+				break;
+			}
+			continue;
 		}
-		report_kept(&imp);
-		if (imp.bad_lines)
-			fprintf(stderr, "%s: %zu line%s could not be read\n", log_name, imp.bad_lines,
-			        imp.bad_lines == 1 ? "" : "s");
+		if (feed_line(&imp, &carry, line, n) != 0) {
+			status = EXIT_USAGE;
+			break;
+		}
 	}
-	for (size_t i = 0; i < imp.nkept; i++)
-		free(imp.kept[i].why);
-	free(imp.kept);
-	for (size_t i = 0; i < imp.ntasks; i++)
-		free(imp.task[i].pending);
-	free(imp.task);
-	for (size_t i = 0; i < imp.nspaces; i++)
-		space_free(imp.space[i]);
-	free(imp.space);
-	return status;
+	if (got < 0)
+		status = EXIT_USAGE;
+	free(carry.p);
+	return finish(&imp, prefix, status);
 }
 
 int

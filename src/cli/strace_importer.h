@@ -140,6 +140,7 @@ typedef struct space {
 	size_t nabsolute, absolute_cap;
 	cluster_t *cluster;         /* the block's layout, once the log is read */
 	size_t nclusters;
+	uint64_t unplaced;          /* an address the block's layout lacks (a bug): not written */
 	uint64_t placed_bytes;      /* all the layer ever places: the area it may need below the block */
 	int has_brk;
 	uint64_t brk_start, brk_peak;
@@ -182,6 +183,7 @@ typedef struct importer {
 	kept_kind_t *kept;          /* the kinds of calls kept as comments, for the summary */
 	size_t nkept, kept_cap;
 	int strict_stop;            /* --strict: a call was dropped or could not be read */
+	size_t said;                /* lines and calls said to be unreadable, one by one */
 	cli_progress_t progress;    /* over the log's lines */
 } importer_t;
 
@@ -225,6 +227,13 @@ void emit_kept(space_t *s, const strace_call_t *c, const char *why, kept_t kind)
 void count_kept(importer_t *imp, const char *name, const char *why, kept_t kind);
 /* Say what was kept as comments, by kind, on standard error. */
 void report_kept(const importer_t *imp);
+/* Where messages go (standard error unless the options say). */
+FILE *imp_messages(const importer_t *imp);
+/*
+ * "LOG:LINE: what (why): "TEXT"", the text's raw bytes escaped; only the
+ * first 20 of these are said (the summary counts them all).
+ */
+void say_unreadable(importer_t *imp, const char *what, const char *why, const char *text, size_t len);
 void set_errno_result(emitted_t *e, const strace_call_t *c);
 xaddr_t xa_number(uint64_t v);
 xaddr_t xa_block(uint64_t linux_addr);

@@ -3,6 +3,7 @@
  */
 /* getopt_long is GNU, not C11 */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,23 +26,9 @@ struct loaded {
 static int
 load(const char *path, struct loaded *out)
 {
-	const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
-	rme_trace_error_t err;
-	char *text;
-	size_t len;
-	rme_err_t rc;
-
-	out->path = name;
-	out->trace = NULL;
-	if (cli_read_file(path, &text, &len) != 0)
-		return -1;
-	rc = rme_trace_parse(name, text, len, NULL, &out->trace, &err);
-	free(text);
-	if (rc != RME_OK) {
-		fprintf(stderr, "%s\n", err.msg[0] ? err.msg : rme_err_str(rc));
-		return -1;
-	}
-	return 0;
+	out->path = cli_name(path);
+	out->trace = cli_load_trace(path, NULL, NULL);
+	return out->trace ? 0 : -1;
 }
 
 /* ---- replay ---------------------------------------------------------------------- */
@@ -61,7 +48,7 @@ print_divergence(void *ctx, size_t line, const char *msg)
 	if (line)
 		fprintf(stderr, "%s:%zu: %s\n", ui->path, line, msg);
 	else
-		fprintf(stderr, "%s: %s\n", ui->path, msg);
+		fprintf(stderr, "rmemu: %s: %s\n", ui->path, msg);
 }
 
 /* The replay counts operations; a person reads the trace's lines. */
@@ -208,11 +195,11 @@ replay_options(int argc, char **argv, struct replay_cmd *rc)
 		case 'l': rc->against_linux = 1; break;
 		case 'q': rc->quiet = 1; break;
 		case 'h': replay_usage(stdout); return EXIT_OK;
-		default: replay_usage(stderr); return EXIT_USAGE;
+		default: cli_usage_error("replay", NULL); return EXIT_USAGE;
 		}
 	}
 	if (optind == argc) {
-		replay_usage(stderr);
+		cli_usage_error("replay", "no TRACE given");
 		return EXIT_USAGE;
 	}
 	if (rc->against_linux) {
@@ -223,6 +210,11 @@ replay_options(int argc, char **argv, struct replay_cmd *rc)
 	}
 	if (rc->out_path && argc - optind > 1) {
 		fprintf(stderr, "rmemu replay: --out takes one trace, %d were given\n", argc - optind);
+		return EXIT_USAGE;
+	}
+	if (rc->out_path && cli_same_file(rc->out_path, argv[optind])) {
+		fprintf(stderr, "rmemu replay: --out %s is the trace being replayed; write the result "
+		        "elsewhere\n", rc->out_path);
 		return EXIT_USAGE;
 	}
 	return -1;
@@ -256,15 +248,15 @@ write_replayed(struct replay_cmd *rc, const struct loaded *t)
 	FILE *f = strcmp(rc->out_path, "-") == 0 ? stdout : fopen(rc->out_path, "w");
 
 	if (!f) {
-		perror(rc->out_path);
+		fprintf(stderr, "rmemu replay: %s: %s\n", rc->out_path, strerror(errno));
 		return -1;
 	}
 	if (rc->qn.incomplete)
-		fprintf(stderr, "%s: out of memory: the quota notes are left out\n", t->path);
+		fprintf(stderr, "rmemu: %s: out of memory: the quota notes are left out\n", t->path);
 	rme_trace_print_annotated(t->trace, 1, rc->qn.incomplete ? NULL : quota_note, &rc->qn,
 	                          cli_write_file, f);
 	if (f != stdout && fclose(f) != 0) {
-		perror(rc->out_path);
+		fprintf(stderr, "rmemu replay: %s: %s\n", rc->out_path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -312,7 +304,7 @@ replay_one(struct replay_cmd *rc, const char *arg, int *status)
 		report_linux(rc, t.path);
 	if (err != RME_OK) {
 		if (err != RME_ERR_UNSUPPORTED && err != RME_ERR_INVALID_ARGUMENT)
-			fprintf(stderr, "%s: replay failed: %s\n", t.path, rme_err_str(err));
+			fprintf(stderr, "rmemu: %s: replay failed: %s\n", t.path, rme_err_str(err));
 		*status = EXIT_USAGE;
 	} else {
 		if (rc->out_path && write_replayed(rc, &t) != 0)
@@ -342,18 +334,54 @@ cmd_replay(int argc, char **argv)
 
 /* ---- check, fmt ------------------------------------------------------------------ */
 
+/* check and fmt take no options but --help; "-" alone is standard input. */
+static int
+plain_options(const char *cmd, int argc, char **argv, void (*usage)(FILE *))
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		cli_usage_error(cmd, NULL);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+static void
+check_usage(FILE *out)
+{
+	fputs("usage: rmemu check TRACE...   (- reads standard input)\n\nParse each trace and report "
+	      "errors as FILE:LINE:COLUMN: message.\nExit status: 0 if all parse, 2 otherwise.\n", out);
+}
+
+static void
+fmt_usage(FILE *out)
+{
+	fputs("usage: rmemu fmt TRACE   (- reads standard input)\n\nPrint the trace in canonical form "
+	      "on standard output.\n", out);
+}
+
 int
 cmd_check(int argc, char **argv)
 {
-	int status = EXIT_OK;
+	int status = EXIT_OK, done;
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs("usage: rmemu check TRACE...\n\nParse each trace and report errors as "
-		      "FILE:LINE:COLUMN: message.\nExit status: 0 if all parse, 2 otherwise.\n",
-		      argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	if ((done = plain_options("check", argc, argv, check_usage)) >= 0)
+		return done;
+	if (optind == argc) {
+		cli_usage_error("check", "no TRACE given");
+		return EXIT_USAGE;
 	}
-	for (int i = 1; i < argc; i++) {
+	for (int i = optind; i < argc; i++) {
 		struct loaded t;
 
 		if (load(argv[i], &t) != 0) {
@@ -370,13 +398,15 @@ int
 cmd_fmt(int argc, char **argv)
 {
 	struct loaded t;
+	int done;
 
-	if (argc != 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs("usage: rmemu fmt TRACE\n\nPrint the trace in canonical form on standard output.\n",
-		      argc != 2 ? stderr : stdout);
-		return argc != 2 ? EXIT_USAGE : EXIT_OK;
+	if ((done = plain_options("fmt", argc, argv, fmt_usage)) >= 0)
+		return done;
+	if (argc - optind != 1) {
+		cli_usage_error("fmt", "expected one TRACE");
+		return EXIT_USAGE;
 	}
-	if (load(argv[1], &t) != 0)
+	if (load(argv[optind], &t) != 0)
 		return EXIT_USAGE;
 	rme_trace_print(t.trace, 0, cli_write_file, stdout);
 	rme_trace_free(t.trace);

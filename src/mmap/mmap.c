@@ -14,6 +14,12 @@ static const mmap_ops_t *const policies[] = {
 	&mmap_libc_alloc_at_ops,
 };
 
+const char *
+rme_mmap_policy_name(size_t i)
+{
+	return i < sizeof(policies) / sizeof(policies[0]) ? policies[i]->name : NULL;
+}
+
 /* ---- Text -------------------------------------------------------------------- */
 
 void

@@ -1457,16 +1457,26 @@ parse_op(parser_t *p, rme_trace_op_kind_t kind, const token_t *name,
 /* ---- Directives ---------------------------------------------------------- */
 
 /* NN.NN, stored as YYMM like rme_model_config_t's genode_release. */
+/* The releases the model knows (RME_GENODE_OLDEST to _NEWEST, rmemu/model.h), in words. */
+#define RELEASES_EXPECTED "a Genode release from 20.05 to 26.02 (YY.02, YY.05, YY.08 or YY.11)"
+
 static rme_err_t
 genode_release_value(parser_t *p, const token_t *tok, unsigned *out)
 {
 	const char *s = tok->text;
 
+	unsigned release;
+
 	if (tok->len != 5 || !is_digit(s[0]) || !is_digit(s[1]) || s[2] != '.' ||
 	    !is_digit(s[3]) || !is_digit(s[4]))
-		return error_expected(p, tok, "a Genode release like 26.02");
-	*out = (unsigned)((s[0] - '0') * 1000 + (s[1] - '0') * 100 +
-	                  (s[3] - '0') * 10 + (s[4] - '0'));
+		return error_expected(p, tok, RELEASES_EXPECTED);
+	release = (unsigned)((s[0] - '0') * 1000 + (s[1] - '0') * 100 +
+	                     (s[3] - '0') * 10 + (s[4] - '0'));
+	/* Genode is released every February, May, August and November */
+	if (release < RME_GENODE_OLDEST || release > RME_GENODE_NEWEST ||
+	    (release % 100 != 2 && release % 100 != 5 && release % 100 != 8 && release % 100 != 11))
+		return error_expected(p, tok, RELEASES_EXPECTED);
+	*out = release;
 	return RME_OK;
 }
 
@@ -1493,11 +1503,25 @@ arch_value(parser_t *p, const token_t *tok, rme_arch_t *out)
 static rme_err_t
 parse_mmap_area(parser_t *p, rme_trace_directives_t *d)
 {
-	token_t tok = next_token(p);
+	token_t tok = next_token(p), size;
 	rme_err_t rc = number_value(p, &tok, 0, "an address", &d->mmap_area_base);
 
-	if (rc || (rc = size_arg(p, &d->mmap_area_size)))
+	if (rc)
 		return rc;
+	size = next_token(p);
+	if ((rc = size_value(p, &size, &d->mmap_area_size)))
+		return rc;
+	if (d->mmap_area_size > UINT64_MAX - d->mmap_area_base) {
+		trace_sink_t msg;
+
+		error_at(p, &msg, &size);
+		rme__sink_str(&msg, "the mmap-area [");
+		rme__sink_hex(&msg, d->mmap_area_base, 1);
+		rme__sink_str(&msg, ", +");
+		rme__sink_hex(&msg, d->mmap_area_size, 1);
+		rme__sink_str(&msg, ") wraps around the end of the address space");
+		return error_end(&msg);
+	}
 	/* Directives precede all bindings, so this is slot 1. */
 	if (add_slot(p->trace, mmap_area_name, sizeof mmap_area_name - 1,
 	             RME_TRACE_SLOT_REGION_MAP) != RME_TRACE_SLOT_MMAP_AREA)
@@ -1522,9 +1546,25 @@ static rme_err_t
 parse_policy(parser_t *p, rme_trace_directives_t *d)
 {
 	token_t tok = next_token(p);
+	char expected[200];
+	trace_sink_t list;
+	const char *name;
+	int known = 0;
 
-	if (!is_policy_name(&tok))
-		return error_expected(p, &tok, "a policy name");
+	for (size_t i = 0; (name = rme_mmap_policy_name(i)) != NULL; i++)
+		known |= strlen(name) == tok.len && memcmp(name, tok.text, tok.len) == 0;
+	if (!known || !is_policy_name(&tok)) {
+		/* "an mmap policy (rmemu, ...)": the names there are */
+		rme__sink_init_buffer(&list, expected, sizeof expected);
+		rme__sink_str(&list, "an mmap policy (");
+		for (size_t i = 0; (name = rme_mmap_policy_name(i)) != NULL; i++) {
+			rme__sink_str(&list, i ? ", " : "");
+			rme__sink_str(&list, name);
+		}
+		rme__sink_str(&list, ")");
+		rme__sink_finish(&list);
+		return error_expected(p, &tok, expected);
+	}
 	d->policy = arena_copy(p->trace, tok.text, tok.len);
 	if (!d->policy)
 		return error_no_memory(p);
@@ -1640,6 +1680,17 @@ parse_line(parser_t *p)
 	return error_expected(p, &keyword, "an operation or directive");
 }
 
+/* A line that ends in CR LF: say so, rather than what the CR does to its last token. */
+static rme_err_t
+error_crlf(parser_t *p, size_t col)
+{
+	trace_sink_t msg;
+
+	error_begin(p, &msg, p->line, col);
+	rme__sink_str(&msg, "a Windows line ending (CR LF); rmemu traces end their lines with LF alone");
+	return error_end(&msg);
+}
+
 static rme_err_t
 parse_text(parser_t *p, const char *text, size_t len)
 {
@@ -1657,6 +1708,8 @@ parse_text(parser_t *p, const char *text, size_t len)
 		p->line++;
 		p->line_start = p->cur = pos;
 		p->end = content_end;
+		if (line_end < text_end && line_end > pos && line_end[-1] == '\r')
+			return error_crlf(p, (size_t)(line_end - 1 - pos) + 1);
 		if ((rc = parse_line(p)))
 			return rc;
 		pos = line_end < text_end ? line_end + 1 : text_end;
