@@ -54,6 +54,24 @@ sb_printf(sbuf_t *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+void
+sb_comment(sbuf_t *b, const char *s)
+{
+	/*
+	 * A comment is the rest of its line, any bytes but LF; a control byte
+	 * from a damaged log (a CR before the LF above all, which the parser
+	 * takes for a Windows line ending) is written as \xNN instead.
+	 */
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			sb_printf(b, "\\x%02x", c);
+		else
+			sb_add(b, s, 1);
+	}
+}
+
 /* A size as the trace format writes it, with a binary suffix where it is exact. */
 void
 sb_size(sbuf_t *b, uint64_t n)
@@ -401,7 +419,9 @@ print_op(sbuf_t *b, space_t *s, const emitted_t *e)
 	static const char *const advice_names[] = { "normal", "dontneed", "free", "willneed" };
 
 	if (e->op < 0) {
-		sb_printf(b, "# %s\n", e->comment);
+		sb_puts(b, "# ");
+		sb_comment(b, e->comment);
+		sb_puts(b, "\n");
 		return;
 	}
 	if (e->bind)
@@ -463,8 +483,10 @@ print_op(sbuf_t *b, space_t *s, const emitted_t *e)
 	case RES_ADDR: sb_puts(b, " -> "); print_xaddr(b, s, &e->result_addr); break;
 	case RES_ERRNO: sb_printf(b, " -> errno %s", e->errno_name); break;
 	}
-	if (e->comment)
-		sb_printf(b, "  # %s", e->comment);
+	if (e->comment) {
+		sb_puts(b, "  # ");
+		sb_comment(b, e->comment);
+	}
 	sb_puts(b, "\n");
 }
 
@@ -526,8 +548,11 @@ print_trace(sbuf_t *b, space_t *s, const importer_t *imp)
 	sb_printf(b, "# From strace: %s, lines %zu-%zu of %s: %zu operations, %zu calls kept as comments.\n",
 	          space_label(s, label, sizeof(label)), s->first_line, s->last_line, imp->log_name,
 	          s->operations, s->comments);
-	if (imp->opt->note)
-		sb_printf(b, "# %s\n", imp->opt->note);
+	if (imp->opt->note) {
+		sb_puts(b, "# ");
+		sb_comment(b, imp->opt->note);
+		sb_puts(b, "\n");
+	}
 	if (s->forked_from)
 		sb_printf(b, "# Forked from %s: the mappings it inherited are not in this trace.\n",
 		          space_label(s->forked_from, label, sizeof(label)));

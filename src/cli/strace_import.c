@@ -157,6 +157,8 @@ feed_line(importer_t *imp, sbuf_t *carry, const char *line, size_t n)
 	imp->line++;
 	if ((imp->line & 0x3ff) == 0)
 		cli_progress_update(&imp->progress, imp->line);
+	if (n && line[n - 1] == '\r')
+		n--;    /* a log that went through Windows: its lines end in CR LF */
 	/*
 	 * On standard error, strace's own "strace: Process N attached" can
 	 * cut a line in two; put it back together without the note.

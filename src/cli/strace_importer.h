@@ -210,6 +210,8 @@ typedef struct segments {
 void sb_add(sbuf_t *b, const char *s, size_t n);
 void sb_puts(sbuf_t *b, const char *s);
 void sb_printf(sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Comment text: control bytes (but tabs) as \xNN, so that it stays one line of a trace. */
+void sb_comment(sbuf_t *b, const char *s);
 /* A size as the trace format writes it, with a binary suffix where it is exact. */
 void sb_size(sbuf_t *b, uint64_t n);
 

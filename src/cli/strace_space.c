@@ -291,7 +291,9 @@ process_call(importer_t *imp, task_t *t, const strace_call_t *c)
 			char *text = call_text(c);
 
 			t->space = space_new(imp, t->pid);
-			sb_printf(&t->space->head, "# %s\n", text);
+			sb_puts(&t->space->head, "# ");
+			sb_comment(&t->space->head, text);
+			sb_puts(&t->space->head, "\n");
 			free(text);
 		}
 	}
