@@ -834,9 +834,27 @@ bench_usage(FILE *out)
 	      "Time per operation at each number of live mappings (default 1000,10000,\n"
 	      "30000,100000,1000000); a benchmark, not a test. The mmap workload runs the\n"
 	      "same calls on the Linux kernel where vm.max_map_count allows (not with\n"
-	      "RMEMU_BENCH_NO_LINUX set). See doc/benchmarks.md. Workloads:\n", out);
+	      "RMEMU_BENCH_NO_LINUX set); its ratio is Linux's time over rmemu's, so above 1\n"
+	      "rmemu is faster, and the output says which side it favours. See\n"
+	      "doc/benchmarks.md. Workloads:\n", out);
 	for (size_t i = 0; i < sizeof(workloads) / sizeof(*workloads); i++)
 		fprintf(out, "  %-12s %s\n", workloads[i].name, workloads[i].what);
+}
+
+static int
+known_workload(const char *name)
+{
+	for (size_t w = 0; w < sizeof(workloads) / sizeof(*workloads); w++)
+		if (strcmp(name, workloads[w].name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Which side the Linux / rmemu ratio favours, in words: above 1 rmemu is faster. */
+static const char *
+ratio_favours(double linux_ns, double rmemu_ns)
+{
+	return linux_ns > rmemu_ns ? "rmemu faster" : linux_ns < rmemu_ns ? "Linux faster" : "even";
 }
 
 static const char *const kind_names[BENCH_KINDS] = { "mmap", "munmap", "mprotect", "mremap" };
@@ -862,8 +880,10 @@ print_result(int json, int *first, const struct bench_workload *w, uint64_t live
 				       r->kind_median[k], kind_names[k], r->kind_p99[k]);
 		}
 		if (r->linux_ns_median > 0) {
-			printf(", \"linux_ns_per_op_median\": %.1f, \"linux_ratio\": %.1f",
-			       r->linux_ns_median, r->linux_ns_median / r->ns_median);
+			printf(", \"linux_ns_per_op_median\": %.1f, \"linux_ratio\": %.2f"
+			       ", \"linux_ratio_favours\": \"%s\"",
+			       r->linux_ns_median, r->linux_ns_median / r->ns_median,
+			       ratio_favours(r->linux_ns_median, r->ns_median));
 			for (int k = 0; k < BENCH_KINDS; k++)
 				printf(", \"linux_%s_ns_median\": %.1f", kind_names[k],
 				       r->linux_kind_median[k]);
@@ -879,8 +899,9 @@ print_result(int json, int *first, const struct bench_workload *w, uint64_t live
 		if (r->lines_per_sec > 0)
 			printf("   %.2fM lines/s", r->lines_per_sec / 1e6);
 		if (r->linux_ns_median > 0)
-			printf("   linux %.0f ns, %.1fx", r->linux_ns_median,
-			       r->linux_ns_median / r->ns_median);
+			printf("   linux %.0f ns, linux/rmemu %.2f (%s)", r->linux_ns_median,
+			       r->linux_ns_median / r->ns_median,
+			       ratio_favours(r->linux_ns_median, r->ns_median));
 		else if (r->linux_note[0])
 			printf("   linux %s", r->linux_note);
 		if (r->rss_mib > 0)
@@ -952,6 +973,15 @@ cmd_bench(int argc, char **argv)
 	}
 	if (optind != argc) {
 		cli_usage_error("bench", "unexpected arguments after the options");
+		return EXIT_USAGE;
+	}
+	if (only && !known_workload(only)) {
+		char list[128] = "";
+
+		for (size_t w = 0; w < sizeof(workloads) / sizeof(*workloads); w++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", w ? ", " : "",
+			         workloads[w].name);
+		fprintf(stderr, "rmemu bench: unknown workload '%s'; the workloads are %s\n", only, list);
 		return EXIT_USAGE;
 	}
 	if (json)
