@@ -308,7 +308,8 @@ compute(rme_trace_t *trace, trace_stats_t *st)
  * The RAM and capabilities in use at the peak, from a replay: the model's
  * PD holds nothing but what the trace's operations take (a fresh model
  * uses none), so for a trace of libc-level operations this is what the
- * mmap layer took, its area, chunks and metadata. The replay runs with a
+ * mmap layer took, its area, chunks and metadata, and for one of
+ * Genode-level operations (no mmap-area) what they took. The replay runs with a
  * quota that never limits, so the figures are the need, not the trace's
  * quota directive. The quota that suffices is that, and a page of RAM more:
  * like core, the model wants a page of headroom for an allocation.
@@ -371,10 +372,7 @@ layer_needs(rme_trace_t *trace, const char *name, int quiet, layer_figures_t *ou
 
 	memset(out, 0, sizeof(*out));
 	out->chunk_size = RME_MMAP_CHUNK_DEFAULT;
-	if (!rme_trace_directives(trace)->has_mmap_area) {
-		out->why_not = "the trace has no mmap-area";
-		return;
-	}
+	/* without an mmap-area the figures are the Genode-level operations' own */
 	memset(&opt, 0, sizeof(opt));
 	opt.keep_going = 1;
 	opt.unlimited_quota = 1;
@@ -450,7 +448,8 @@ print_text(FILE *out, const char *path, const trace_stats_t *st, const layer_fig
 	} else {
 		fprintf(out, "n/a (the trace has no mmap-area)\n");
 	}
-	fprintf(out, "  mmap layer needed:   ");
+	/* without an mmap-area, what the Genode-level operations took */
+	fprintf(out, st->has_area ? "  mmap layer needed:   " : "  Genode needed:       ");
 	if (lf->known) {
 		fprintf(out, "RAM ");
 		print_size(out, lf->peak_ram);
@@ -459,8 +458,10 @@ print_text(FILE *out, const char *path, const trace_stats_t *st, const layer_fig
 	} else {
 		fprintf(out, "RAM n/a, caps n/a (%s)", lf->why_not);
 	}
-	fprintf(out, ",\n                       with chunks of ");
-	print_size(out, lf->chunk_size);
+	if (st->has_area) {
+		fprintf(out, ",\n                       with chunks of ");
+		print_size(out, lf->chunk_size);
+	}
 	fputc('\n', out);
 	if (lf->known && lf->divergences)
 		fprintf(out, "  (the replay diverged from the trace %zu times; see rmemu replay)\n",
@@ -510,7 +511,10 @@ print_json(FILE *out, const char *path, const trace_stats_t *st, const layer_fig
 		        st->outside);
 	else
 		fprintf(out, "\"mmap_area\": null, ");
-	fprintf(out, "\"mmap_layer\": {\"chunk_size\": %" PRIu64 ", ", lf->chunk_size);
+	if (st->has_area)
+		fprintf(out, "\"mmap_layer\": {\"chunk_size\": %" PRIu64 ", ", lf->chunk_size);
+	else
+		fprintf(out, "\"genode\": {");
 	if (lf->known)
 		fprintf(out, "\"peak_ram_bytes\": %" PRIu64 ", \"peak_caps\": %" PRIu64
 		        ", \"quota_ram_bytes\": %" PRIu64 ", \"quota_caps\": %" PRIu64
