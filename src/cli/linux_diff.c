@@ -672,6 +672,26 @@ diff_mremap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_exec
 			return 0;
 		}
 	}
+	if (!model_ok && old_len == 0 && p != MAP_FAILED &&
+	    strcmp(step->actual->errno_name, "EINVAL") == 0) {
+		/*
+		 * An old length of 0 duplicates a shared mapping on Linux; the
+		 * layer refuses it (doc/mmap.md, deviations). Undo the copy, so
+		 * that both sides stay comparable; a copy made over a fixed
+		 * target has replaced what was there, which cannot be undone.
+		 */
+		ld->intended++;
+		if (has_fixed) {
+			disable(ld, "Linux duplicated a shared mapping (old length 0) over the fixed "
+			        "target, which the layer refuses (a documented deviation)", op->line);
+			return 0;
+		}
+		if (munmap(p, new_len) != 0) {
+			snprintf(msg, msglen, "linux: cannot unmap the copy Linux made of a shared mapping");
+			return 1;
+		}
+		return 0;
+	}
 	if (!model_ok && p != MAP_FAILED && strcmp(step->actual->errno_name, "EFAULT") == 0 &&
 	    mapped_throughout(step, old, old_len)) {
 		/*
@@ -825,6 +845,12 @@ diff_access(struct linux_diff *ld, const rme_replay_step_t *step, const rme_exec
 		return 0;
 	}
 	prot = linux_rights(ld, a);
+	/*
+	 * Page tables cannot express write-only (x86-64, arm64): Linux maps a
+	 * PROT_WRITE mapping readable, though it reports only the w.
+	 */
+	if (prot >= 0 && (prot & PROT_WRITE))
+		prot |= PROT_READ;
 	if ((prot >= 0 && (prot & need)) != done) {
 		snprintf(msg, msglen, "linux: the access %s on the model but %s on Linux",
 		         done ? "completes" : "faults", done ? "would fault" : "would complete");
