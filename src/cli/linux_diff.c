@@ -106,6 +106,7 @@ linux_diff_finish(struct linux_diff *ld)
 	ld->count_stop = 0;
 	ld->count_check = 0;
 	ld->since_full = 0;
+	ld->file_budget = 0;
 	ld->why_disabled[0] = 0;
 }
 
@@ -875,6 +876,50 @@ diff_access(struct linux_diff *ld, const rme_replay_step_t *step, const rme_exec
 /* Compare the whole area at least this often, and as often as it has mappings. */
 enum { FULL_COMPARE_EVERY = 1024 };
 
+/*
+ * Reading a whole mappings file costs as much as the process has mappings
+ * (the trace's, its padding and rmemu's own, some hundred) and, for smaps,
+ * which walks the page tables, as it has resident pages (the model and the
+ * parsed trace grow with the trace): a cost unit is a mapping or
+ * PAGES_PER_UNIT resident pages. The file is read only while the budget
+ * allows: it starts at 2^18 units (a trace of some thousands of operations
+ * never runs out) and grows by FILE_BUDGET_PER_OP with each operation.
+ * Beyond it, a range's rights are still compared through PROCMAP_QUERY and
+ * its locks at a later whole-area comparison (always after the last
+ * operation), or, without PROCMAP_QUERY, the whole range then; so the
+ * comparison's cost stays linear in the operations, as the replay's.
+ */
+enum { FILE_BUDGET_START = 1 << 18, FILE_BUDGET_PER_OP = 2, OWN_MAPPINGS = 256,
+       PAGES_PER_UNIT = 64 };
+
+/* This process's resident pages, from /proc/self/statm (counters, no walk); 0 if unknown. */
+static uint64_t
+resident_pages(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long long size = 0, resident = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu %llu", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return resident;
+}
+
+static int
+file_affordable(struct linux_diff *ld, const rme_replay_step_t *step, int smaps)
+{
+	uint64_t cost = rme_mmap_count(step->mmap) + ld->outside + OWN_MAPPINGS;
+
+	if (smaps)
+		cost += resident_pages() / PAGES_PER_UNIT;
+	if (ld->file_budget < cost)
+		return 0;
+	ld->file_budget -= cost;
+	return 1;
+}
+
 static int
 is_lock_op(const rme_trace_op_t *op)
 {
@@ -891,17 +936,31 @@ compare_after(struct linux_diff *ld, const rme_replay_step_t *step, const struct
 	int last = step->index + 1 == rme_trace_op_count(step->trace);
 	uint64_t vmas = rme_mmap_count(step->mmap);
 
-	if (++ld->since_full >= FULL_COMPARE_EVERY && ld->since_full >= vmas)
-		last = 1;
-	if (last) {
+	if (last || (++ld->since_full >= FULL_COMPARE_EVERY && ld->since_full >= vmas)) {
+		int locks = ld->locks_seen;
+
+		/* the locks (smaps) as the budget allows, and always after the last operation */
+		if (locks && !last && !file_affordable(ld, step, 1)) {
+			ld->deferred++;
+			locks = 0;
+		}
 		ld->since_full = 0;
 		ld->full_compares++;
 		return compare_range(ld, step, ld->area_base, ld->area_base + ld->area_size,
-		                     ld->locks_seen, msg, msglen);
+		                     locks, msg, msglen);
 	}
-	for (int i = 0; i < t->n; i++)
-		if (compare_range(ld, step, t->lo[i], t->hi[i], ld->locks_seen, msg, msglen))
+	for (int i = 0; i < t->n; i++) {
+		int locks = ld->locks_seen;
+
+		if ((locks || !ld->maps.have_query) && !file_affordable(ld, step, locks)) {
+			ld->deferred++;
+			if (!ld->maps.have_query)
+				continue;       /* all of it at the next whole-area comparison */
+			locks = 0;              /* its locks later */
+		}
+		if (compare_range(ld, step, t->lo[i], t->hi[i], locks, msg, msglen))
 			return 1;
+	}
 	return 0;
 }
 
@@ -914,8 +973,12 @@ linux_diff_observe(void *ctx, const rme_replay_step_t *step, char *msg, size_t m
 	int differ;
 
 	ld->ran = 0;
-	if (!ld->ready && set_up(ld, step, msg, msglen))
-		return 1;
+	if (!ld->ready) {
+		ld->file_budget = FILE_BUDGET_START;
+		if (set_up(ld, step, msg, msglen))
+			return 1;
+	}
+	ld->file_budget += FILE_BUDGET_PER_OP;
 	if (ld->disabled || !step->mmap)
 		return 0;
 	if (ld->count_stop && ld->last_count >= ld->count_stop && rme_executor_is_libc(step->op->kind)) {

@@ -31,6 +31,13 @@ struct linux_diff {
 	uint64_t count_stop;       /* else: the area's count at which the comparison stops; 0 none */
 	uint64_t last_count;       /* the model's count after the last operation */
 	size_t since_full;         /* operations since the whole area was compared */
+	/*
+	 * What reading a whole mappings file (smaps for the locks, maps where
+	 * the kernel has no PROCMAP_QUERY) may still cost, in mappings listed:
+	 * it grows with every operation, so that the reading stays linear.
+	 */
+	uint64_t file_budget;
+	size_t deferred;           /* touched ranges left to the next whole-area comparison */
 	/* what it did, for the report */
 	size_t compared;           /* operations run on both */
 	size_t differences;        /* operations where the two differ */

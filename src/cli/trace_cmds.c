@@ -233,12 +233,13 @@ report_linux(struct replay_cmd *rc, const char *path)
 	else if (!rc->quiet)
 		fprintf(stderr, "%s: linux: %zu operations compared, %zu differences, "
 		        "%zu intended (documented deviations, doc/mmap.md), %zu outside the area not run; "
-		        "%zu ranges compared, %zu of them the whole area\n",
+		        "%zu ranges compared, %zu of them the whole area, %zu deferred to it; "
+		        "%zu whole mappings files read\n",
 		        path, ld->compared, ld->differences, ld->intended, ld->skipped,
-		        ld->compared_ranges, ld->full_compares);
+		        ld->compared_ranges, ld->full_compares, ld->deferred, ld->maps.reads);
 	linux_diff_finish(ld);
 	ld->compared = ld->differences = ld->intended = ld->skipped = 0;
-	ld->compared_ranges = ld->full_compares = 0;
+	ld->compared_ranges = ld->full_compares = ld->deferred = 0;
 }
 
 /* --out: the canonical trace with the actual results and the quota notes; 0 or -1. */
