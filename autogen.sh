@@ -3,3 +3,5 @@
 set -e
 cd "$(dirname "$0")"
 autoreconf --force --install "$@"
+# autoconf keeps the files it replaced; they are no part of the tree
+rm -f configure~ config.h.in~
