@@ -43,9 +43,9 @@ static void
 assert_piece(const pagemap_t *pm, size_t i, uint64_t start, uint64_t end, int tag)
 {
 	ck_assert_uint_lt(i, pm->n);
-	ck_assert_uint_eq(pm->piece[i].start, start);
-	ck_assert_uint_eq(pm->piece[i].end, end);
-	ck_assert_int_eq(pm->piece[i].attr.tag, tag);
+	ck_assert_uint_eq(pm_at(pm, i)->start, start);
+	ck_assert_uint_eq(pm_at(pm, i)->end, end);
+	ck_assert_int_eq(pm_at(pm, i)->attr.tag, tag);
 }
 
 /* ---- pagemap -------------------------------------------------------------- */
@@ -75,7 +75,7 @@ START_TEST(test_map_replaces)
 	assert_piece(&pm, 0, 0x10 * K, 0x12 * K, 1);
 	assert_piece(&pm, 1, 0x12 * K, 0x14 * K, 2);
 	assert_piece(&pm, 2, 0x14 * K, 0x18 * K, 1);
-	ck_assert_ptr_eq(pm_find(&pm, 0x13 * K), &pm.piece[1]);
+	ck_assert_ptr_eq(pm_find(&pm, 0x13 * K), pm_at(&pm, 1));
 	ck_assert_ptr_null(pm_find(&pm, 0x28 * K));
 	ck_assert_ptr_null(pm_find(&pm, 0xf * K));
 	ck_assert_int_eq(pm_is_free(&pm, 0x28 * K, 0x30 * K), 1);
@@ -93,10 +93,10 @@ START_TEST(test_unmap_splits_files)
 	pm_map(&pm, 0x10 * K, 0x20 * K, &f);
 	pm_unmap(&pm, 0x14 * K, 0x16 * K);
 	ck_assert_uint_eq(pm.n, 2);
-	ck_assert_uint_eq(pm.piece[0].attr.off, 0x100 * K);
-	ck_assert_uint_eq(pm.piece[1].start, 0x16 * K);
+	ck_assert_uint_eq(pm_at(&pm, 0)->attr.off, 0x100 * K);
+	ck_assert_uint_eq(pm_at(&pm, 1)->start, 0x16 * K);
 	/* the tail keeps its place in the file */
-	ck_assert_uint_eq(pm.piece[1].attr.off, 0x106 * K);
+	ck_assert_uint_eq(pm_at(&pm, 1)->attr.off, 0x106 * K);
 	pm_unmap(&pm, 0, 0x100 * K);
 	ck_assert_uint_eq(pm.n, 0);
 	pm_unmap(&pm, 0, 0x100 * K);               /* nothing there: nothing happens */
@@ -130,7 +130,7 @@ START_TEST(test_protect_and_count)
 	/* but memory that was writable is charged, and stays apart once read-only again */
 	pm_protect(&pm, 0x20 * K, 0x28 * K, 3);
 	pm_protect(&pm, 0x20 * K, 0x28 * K, 0);
-	ck_assert_uint_ne(pm.piece[pm.n - 1].attr.flags & PM_ACCOUNT, 0);
+	ck_assert_uint_ne(pm_at(&pm, pm.n - 1)->attr.flags & PM_ACCOUNT, 0);
 	pm_totals(&pm, &t);
 	ck_assert_uint_eq(t.mappings, 2);
 	pm_unmap(&pm, 0x20 * K, 0x28 * K);
@@ -168,27 +168,27 @@ START_TEST(test_remap)
 	pm_remap(&pm, 0x10 * K, 0x14 * K, 0x80 * K, 0x86 * K);
 	ck_assert_uint_eq(pm.n, 3);
 	assert_piece(&pm, 0, 0x40 * K, 0x41 * K, 7);
-	ck_assert_uint_eq(pm.piece[1].start, 0x80 * K);
-	ck_assert_uint_eq(pm.piece[1].end, 0x84 * K);
-	ck_assert_uint_eq(pm.piece[1].attr.off, 0x10 * K);
-	ck_assert_uint_eq(pm.piece[2].end, 0x86 * K);
-	ck_assert_uint_eq(pm.piece[2].attr.off, 0x14 * K);
+	ck_assert_uint_eq(pm_at(&pm, 1)->start, 0x80 * K);
+	ck_assert_uint_eq(pm_at(&pm, 1)->end, 0x84 * K);
+	ck_assert_uint_eq(pm_at(&pm, 1)->attr.off, 0x10 * K);
+	ck_assert_uint_eq(pm_at(&pm, 2)->end, 0x86 * K);
+	ck_assert_uint_eq(pm_at(&pm, 2)->attr.off, 0x14 * K);
 	pm_totals(&pm, &t);
 	ck_assert_uint_eq(t.mappings, 2);          /* the growth is one VMA with the rest */
 	ck_assert_int_eq(pm_is_free(&pm, 0x10 * K, 0x14 * K), 1);
 	/* shrink in place from the middle of a piece */
 	pm_remap(&pm, 0x82 * K, 0x86 * K, 0x82 * K, 0x83 * K);
 	ck_assert_uint_eq(pm.n, 3);
-	ck_assert_uint_eq(pm.piece[2].start, 0x82 * K);
-	ck_assert_uint_eq(pm.piece[2].end, 0x83 * K);
-	ck_assert_uint_eq(pm.piece[2].attr.off, 0x12 * K);
+	ck_assert_uint_eq(pm_at(&pm, 2)->start, 0x82 * K);
+	ck_assert_uint_eq(pm_at(&pm, 2)->end, 0x83 * K);
+	ck_assert_uint_eq(pm_at(&pm, 2)->attr.off, 0x12 * K);
 	/* onto another mapping: it is replaced */
 	pm_remap(&pm, 0x80 * K, 0x82 * K, 0x40 * K, 0x42 * K);
-	ck_assert_uint_eq(pm.piece[0].start, 0x40 * K);
-	ck_assert_uint_eq(pm.piece[0].attr.obj, PM_OBJ_FILE | 4);
+	ck_assert_uint_eq(pm_at(&pm, 0)->start, 0x40 * K);
+	ck_assert_uint_eq(pm_at(&pm, 0)->attr.obj, PM_OBJ_FILE | 4);
 	pm_retag(&pm, 0x41 * K, 0x42 * K, 9);
-	ck_assert_int_eq(pm.piece[0].attr.tag, 0);
-	ck_assert_int_eq(pm.piece[1].attr.tag, 9);
+	ck_assert_int_eq(pm_at(&pm, 0)->attr.tag, 0);
+	ck_assert_int_eq(pm_at(&pm, 1)->attr.tag, 9);
 	pm_fini(&pm);
 }
 END_TEST
@@ -270,9 +270,15 @@ START_TEST(test_totals_kept)
 		} else {
 			pm_retag(&pm, a, b, 5);
 		}
-		for (size_t i = 0; i < pm.n; i++) {
-			const pm_piece_t *p = &pm.piece[i], *q = i ? &pm.piece[i - 1] : NULL;
+		size_t count = 0;
+		uint64_t lo = ((seed >> 3) % 256) * K, hi = lo + (1 + (seed >> 11) % 64) * K;
+		uint64_t len = (1 + (seed >> 17) % 8) * K, want_gap = 0, at = 0;
+		const pm_piece_t *want_first = NULL, *want_last = NULL;
+		int has_gap = 0;
 
+		for (const pm_piece_t *q = NULL, *p = pm_first_after(&pm, 0); p; q = p, p = pm_next(p)) {
+			count++;
+			ck_assert_ptr_eq(pm_prev(p), q);
 			ck_assert_uint_lt(p->start, p->end);
 			if (q)
 				ck_assert_uint_le(q->end, p->start);
@@ -281,12 +287,61 @@ START_TEST(test_totals_kept)
 			mappings += !q || q->end != p->start || q->attr.prot != p->attr.prot ||
 			            q->attr.flags != p->attr.flags || q->attr.obj != p->attr.obj ||
 			            q->attr.off + (q->end - q->start) != p->attr.off;
+			/* what the tree's searches must find, by looking at every piece */
+			if (p->attr.tag == 5 && p->start >= lo && p->end <= hi) {
+				want_first = want_first ? want_first : p;
+				want_last = p;
+			}
 		}
+		ck_assert_uint_eq(count, pm.n);
+		/* the highest gap of len in [lo, hi), page by page from the top */
+		for (uint64_t top = hi; top >= lo + len && !has_gap; top -= K)
+			if (pm_is_free(&pm, top - len, top)) {
+				has_gap = 1;
+				want_gap = top - len;
+			}
+		ck_assert_int_eq(pm_highest_gap(&pm, lo, hi, len, &at), has_gap ? 0 : -1);
+		if (has_gap)
+			ck_assert_uint_eq(at, want_gap);
+		ck_assert_ptr_eq(pm_first_tagged(&pm, lo, hi, 5), want_first);
+		ck_assert_ptr_eq(pm_last_tagged(&pm, lo, hi, 5), want_last);
 		pm_totals(&pm, &t);
 		ck_assert_uint_eq(t.mapped, mapped);
 		ck_assert_uint_eq(t.committed, committed);
 		ck_assert_uint_eq(t.mappings, mappings);
 	}
+	pm_fini(&pm);
+}
+END_TEST
+
+/*
+ * stats follows a trace with these searches after every operation: each
+ * must visit O(log n) nodes, not the map (issue 19: stats was quadratic).
+ * 20000 pages placed top-down as the layer places them, each found by
+ * pm_highest_gap, with the lowest placed piece looked up after each.
+ */
+START_TEST(test_searches_logarithmic)
+{
+	pagemap_t pm;
+	uint64_t lo = 0x100000 * K, hi = lo + 0x10000 * K, steps, worst = 0;
+	enum { N = 20000 };
+
+	pm_init(&pm);
+	for (int i = 0; i < N; i++) {
+		pm_attr_t a = anon_at(i % 2 ? 3 : 1, 1, 0);
+		uint64_t at = 0;
+
+		steps = pm_search_steps;
+		ck_assert_int_eq(pm_highest_gap(&pm, lo, hi, K, &at), 0);
+		ck_assert_uint_eq(at, hi - (uint64_t)(i + 1) * K);
+		pm_map(&pm, at, at + K, &a);
+		ck_assert_ptr_eq(pm_first_tagged(&pm, lo, hi, 1), pm_first_after(&pm, 0));
+		if (pm_search_steps - steps > worst)
+			worst = pm_search_steps - steps;
+	}
+	ck_assert_uint_eq(pm.n, N);
+	/* a treap of 20000 nodes is some 30 deep; the searches walk a few paths */
+	ck_assert_msg(worst < 400, "a step visited %llu nodes of %d", (unsigned long long)worst, N);
 	pm_fini(&pm);
 }
 END_TEST
@@ -499,6 +554,7 @@ record_suite(void)
 	tcase_add_test(pm, test_highest_gap);
 	tcase_add_test(pm, test_copy);
 	tcase_add_test(pm, test_totals_kept);
+	tcase_add_test(pm, test_searches_logarithmic);
 	tcase_set_timeout(pm, 60);      /* the long run, under sanitizers or valgrind */
 	suite_add_tcase(s, pm);
 	tcase_add_test(st, test_line_prefixes);

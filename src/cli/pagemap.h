@@ -9,8 +9,12 @@
  * stats follows a trace's (in the trace's addresses). Each piece carries
  * a tag that only its user interprets.
  *
- * A sorted array with binary search: the traces this serves have at most
- * some thousands of live pieces, and every operation is then a memmove.
+ * A balanced tree (a treap with parent links, deterministic priorities)
+ * whose every subtree knows its lowest start, highest end, largest gap
+ * between its pieces and the tags it holds: finding, changing, the highest
+ * gap and the extreme piece of a tag are O(log n), so that following a
+ * trace of n operations costs O(n log n), as its replay does (issue 19:
+ * stats was quadratic with a sorted array at 10^5 live pieces).
  * Ranges are page-aligned, [start, end) with start < end; callers round.
  */
 #ifndef RMEMU_CLI_PAGEMAP_H
@@ -61,11 +65,17 @@ typedef struct pm_totals {
 	size_t mappings;    /* mappings as Linux counts VMAs: compatible neighbours are one */
 } pm_totals_t;
 
+struct pm_node;
+
 typedef struct pagemap {
-	pm_piece_t *piece;  /* n pieces in address order, never overlapping */
-	size_t n, cap;
+	struct pm_node *root; /* n pieces in address order, never overlapping */
+	size_t n;
 	pm_totals_t totals; /* kept up to date by every change */
+	uint64_t rng;       /* the next node's priority comes from here */
 } pagemap_t;
+
+/* Nodes the searches have visited, in all maps: for tests of their cost. */
+extern uint64_t pm_search_steps;
 
 /*
  * The flags a new mapping's pieces keep, from the trace's RME_TRACE_MAP_*
@@ -82,8 +92,19 @@ void pm_fini(pagemap_t *pm);
 /* dst (initialised or not) becomes a copy of src. */
 void pm_copy(pagemap_t *dst, const pagemap_t *src);
 
-/* The index of the first piece that ends after addr (n if none). */
-size_t pm_first_after(const pagemap_t *pm, uint64_t addr);
+/* The first piece that ends after addr, or NULL. */
+const pm_piece_t *pm_first_after(const pagemap_t *pm, uint64_t addr);
+/* The piece after p, or before it, in address order; NULL at the end. */
+const pm_piece_t *pm_next(const pm_piece_t *p);
+const pm_piece_t *pm_prev(const pm_piece_t *p);
+/* The i-th piece (O(i); for tests), or NULL. */
+const pm_piece_t *pm_at(const pagemap_t *pm, size_t i);
+/*
+ * The highest, or the lowest, piece that lies wholly in [lo, hi) and has
+ * the tag (0 to 31), or NULL.
+ */
+const pm_piece_t *pm_last_tagged(const pagemap_t *pm, uint64_t lo, uint64_t hi, int tag);
+const pm_piece_t *pm_first_tagged(const pagemap_t *pm, uint64_t lo, uint64_t hi, int tag);
 /* The piece that contains addr, or NULL. */
 const pm_piece_t *pm_find(const pagemap_t *pm, uint64_t addr);
 /* Whether no piece overlaps [start, end). */

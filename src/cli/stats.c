@@ -253,15 +253,15 @@ measure(follower_t *f, int adds_memory)
 	/* only what maps memory can take more of the area: look only then */
 	if (!st->has_area || !adds_memory)
 		return;
-	for (size_t i = 0; i < f->map.n; i++) {
-		const pm_piece_t *p = &f->map.piece[i];
+	/* the lowest placed piece and the highest given one in the area: O(log n) */
+	{
+		const pm_piece_t *low = pm_first_tagged(&f->map, st->area_base, area_end, BY_LAYER);
+		const pm_piece_t *high = pm_last_tagged(&f->map, st->area_base, area_end, AT_GIVEN);
 
-		if (!in_area(st, p->start, p->end))
-			continue;
-		if (p->attr.tag == BY_LAYER && area_end - p->start > placed)
-			placed = area_end - p->start;
-		else if (p->attr.tag == AT_GIVEN && p->end - st->area_base > given)
-			given = p->end - st->area_base;
+		if (low)
+			placed = area_end - low->start;
+		if (high)
+			given = high->end - st->area_base;
 	}
 	if (given + placed > st->area_needed) {
 		st->area_needed = given + placed;

@@ -138,11 +138,9 @@ named_vmas(const space_t *s)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < s->map.n; i++) {
-		const pm_piece_t *p = &s->map.piece[i];
-
-		if (p->attr.tag >= 0 &&
-		    !(i > 0 && s->map.piece[i - 1].attr.tag >= 0 && pm_continues(&s->map.piece[i - 1], p)))
+	for (const pm_piece_t *prev = NULL, *p = pm_first_after(&s->map, 0); p;
+	     prev = p, p = pm_next(p)) {
+		if (p->attr.tag >= 0 && !(prev && prev->attr.tag >= 0 && pm_continues(prev, p)))
 			n++;
 	}
 	return n;
@@ -439,8 +437,8 @@ lock_of(const range_args_t *r)
 static int
 has_prot_none(const space_t *s, uint64_t start, uint64_t end)
 {
-	for (size_t i = pm_first_after(&s->map, start); i < s->map.n && s->map.piece[i].start < end; i++)
-		if (s->map.piece[i].attr.prot == 0)
+	for (const pm_piece_t *p = pm_first_after(&s->map, start); p && p->start < end; p = pm_next(p))
+		if (p->attr.prot == 0)
 			return 1;
 	return 0;
 }
@@ -451,10 +449,10 @@ first_hole(const space_t *s, uint64_t start, uint64_t end)
 {
 	uint64_t pos = start;
 
-	for (size_t i = pm_first_after(&s->map, start); i < s->map.n && s->map.piece[i].start < end; i++) {
-		if (s->map.piece[i].start > pos)
+	for (const pm_piece_t *p = pm_first_after(&s->map, start); p && p->start < end; p = pm_next(p)) {
+		if (p->start > pos)
 			return pos;
-		pos = s->map.piece[i].end;
+		pos = p->end;
 	}
 	return pos < end ? pos : end;
 }
@@ -756,12 +754,12 @@ follow_dontunmap(space_t *s, const strace_call_t *c, const mremap_args_t *a)
 
 		pm_copy(&moved, &s->map);
 		pm_remap(&moved, a->addr, a->old_end, c->value, new_end);
-		for (size_t i = pm_first_after(&moved, c->value);
-		     i < moved.n && moved.piece[i].start < new_end; i++) {
-			pm_attr_t attr = moved.piece[i].attr;
+		for (const pm_piece_t *p = pm_first_after(&moved, c->value); p && p->start < new_end;
+		     p = pm_next(p)) {
+			pm_attr_t attr = p->attr;
 
 			attr.tag = TAG_UNEXPRESSED;
-			pm_map(&s->map, moved.piece[i].start, moved.piece[i].end, &attr);
+			pm_map(&s->map, p->start, p->end, &attr);
 		}
 		pm_fini(&moved);
 	}

@@ -130,8 +130,7 @@ segments_of(const space_t *s, uint64_t start, uint64_t end, segments_t *out)
 	out->n = out->named = 0;
 	out->gap = 0;
 	out->unnamed_tag = 0;
-	for (size_t i = pm_first_after(&s->map, start); i < s->map.n && s->map.piece[i].start < end; i++) {
-		const pm_piece_t *p = &s->map.piece[i];
+	for (const pm_piece_t *p = pm_first_after(&s->map, start); p && p->start < end; p = pm_next(p)) {
 		uint64_t a = p->start > start ? p->start : start;
 		uint64_t b = p->end < end ? p->end : end;
 		const anchor_t *n = piece_anchor(s, p);
