@@ -123,6 +123,7 @@ void
 mm_reg_init(mm_registry_t *r, uint64_t base, uint64_t end)
 {
 	r->root = NULL;
+	r->hint = NULL;
 	r->base = base;
 	r->end = end;
 	r->npieces = 0;
@@ -237,6 +238,8 @@ mm_reg_remove(mm_registry_t *r, mm_piece_t *s)
 		fix = s->parent;
 	}
 	r->npieces--;
+	if (r->hint == s)
+		r->hint = NULL;
 
 	/* The successor's gap now reaches back over s and the gap before it. */
 	if (succ)
@@ -247,11 +250,44 @@ mm_reg_remove(mm_registry_t *r, mm_piece_t *s)
 	s->parent = s->child[0] = s->child[1] = NULL;
 }
 
+/*
+ * The answer from the hint h, if it or a neighbour gives it: the first
+ * piece that ends after addr. *found is false when the tree must be asked.
+ */
+static mm_piece_t *
+lower_bound_near(mm_piece_t *h, uint64_t addr, bool *found)
+{
+	mm_piece_t *n;
+
+	*found = true;
+	if (addr >= h->end) {
+		/* h ends at or before addr: the answer is h's successor if that ends after addr */
+		n = neighbour(h, 1);
+		if (!n || n->end > addr)
+			return n;
+	} else {
+		/* h ends after addr: the answer is h unless its predecessor does too */
+		n = neighbour(h, 0);
+		if (!n || n->end <= addr)
+			return h;
+	}
+	*found = false;
+	return NULL;
+}
+
 mm_piece_t *
 mm_reg_lower_bound(const mm_registry_t *r, uint64_t addr)
 {
 	mm_piece_t *s = r->root, *best = NULL;
+	bool found;
 
+	if (r->hint) {
+		if (r->hint->start <= addr && addr < r->hint->end)
+			return r->hint;
+		best = lower_bound_near(r->hint, addr, &found);
+		if (found)
+			return best;
+	}
 	while (s) {
 		if (s->end > addr) {
 			best = s;
@@ -260,6 +296,9 @@ mm_reg_lower_bound(const mm_registry_t *r, uint64_t addr)
 			s = s->child[1];
 		}
 	}
+	/* the hint is a cache, not the registry's state: const callers may set it */
+	if (best)
+		((mm_registry_t *)(uintptr_t)r)->hint = best;
 	return best;
 }
 

@@ -79,6 +79,13 @@ typedef struct mm_piece {
 
 typedef struct mm_registry {
 	mm_piece_t *root;
+	/*
+	 * The piece the last lookup found, or NULL: a call looks up the same
+	 * few addresses many times (its windows, edits, remainders and VMA
+	 * counts), and the next lookup nearly always lands on it or a
+	 * neighbour. A cache only: every use checks it against its neighbours.
+	 */
+	mm_piece_t *hint;
 	uint64_t base, end;      /* the area */
 	uint64_t npieces;
 	mm_chunk_t *chunks;

@@ -241,14 +241,22 @@ ps_digest(const pagestore_t *ps)
 {
 	uint64_t sum = 0;
 
-	/* FNV-1a over each page; the pages' hashes are added, so order does not matter */
+	/*
+	 * FNV-1a over each page, a word at a time (a byte at a time took most
+	 * of the model fuzzer's time, which digests after every failed call);
+	 * the pages' hashes are added, so order does not matter.
+	 */
 	for (uint64_t i = 0; i < ps->capacity; i++) {
 		uint64_t h = 0xcbf29ce484222325ULL ^ ps->slots[i].index;
 
 		if (!ps->slots[i].index)
 			continue;
-		for (unsigned b = 0; b < PS_PAGE; b++)
-			h = (h ^ ps->slots[i].page[b]) * 0x100000001b3ULL;
+		for (unsigned b = 0; b < PS_PAGE; b += sizeof(uint64_t)) {
+			uint64_t w;
+
+			memcpy(&w, ps->slots[i].page + b, sizeof(w));
+			h = (h ^ w) * 0x100000001b3ULL;
+		}
 		sum += hash_index(h);
 	}
 	return sum;
