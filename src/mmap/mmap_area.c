@@ -1016,6 +1016,7 @@ area_destroy(rme_mmap_t *mm)
 		teardown_piece(a, s);
 		s = p;
 	}
+	mm_spares_trim(a, (const unsigned[2]){ 0, 0 });
 	prims.detach(prims.ctx, RME_PRIM_LOCAL_RM, a->base);
 	prims.rm_destroy(prims.ctx, a->rm);
 	prims.heap_free(prims.ctx, a, sizeof(*a));

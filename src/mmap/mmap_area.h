@@ -27,7 +27,19 @@ typedef struct area {
 	uint64_t next_shared_obj;    /* identities of MAP_SHARED|MAP_ANONYMOUS objects */
 	unsigned def_lock;           /* MM_VM_LOCK_MASK bits every new mapping gets (mlockall MCL_FUTURE) */
 	uint64_t lost_attachments;   /* regions an undo could not restore (never expected) */
+	/*
+	 * Spare piece and chunk records, linked through their first word: a
+	 * call frees about as many as the next one allocates, and taking them
+	 * from the heap and giving them back every time was 6% of the mmap
+	 * workload (heap_alloc, heap_free). A failed call gives back what it
+	 * added to them (mm_spares_trim), so the heap holds what it held.
+	 */
+	void *spare[2];
+	unsigned nspare[2];
 } area_t;
+
+/* Spare records kept of each kind; kind 0 pieces, 1 chunks. */
+enum { MM_SPARES_KEEP = 16 };
 
 static inline area_t *
 area_of(rme_mmap_t *mm)
@@ -45,11 +57,26 @@ min_u64(uint64_t a, uint64_t b)
 
 /* ---- The primitives ----------------------------------------------------------------- */
 
+/* Which spares a record of this size goes to: 0 pieces, 1 chunks, -1 none. */
+static inline int
+spare_kind(size_t size)
+{
+	return size == sizeof(mm_piece_t) ? 0 : size == sizeof(mm_chunk_t) ? 1 : -1;
+}
+
 static inline void *
 heap_alloc(area_t *a, size_t size)
 {
-	void *p = a->head.prims.heap_alloc(a->head.prims.ctx, size);
+	int k = spare_kind(size);
+	void *p;
 
+	if (k >= 0 && a->spare[k]) {
+		p = a->spare[k];
+		memcpy(&a->spare[k], p, sizeof(void *));
+		a->nspare[k]--;
+	} else {
+		p = a->head.prims.heap_alloc(a->head.prims.ctx, size);
+	}
 	if (p)
 		memset(p, 0, size);
 	return p;
@@ -58,7 +85,32 @@ heap_alloc(area_t *a, size_t size)
 static inline void
 heap_free(area_t *a, void *p, size_t size)
 {
+	int k = spare_kind(size);
+
+	if (k >= 0 && a->nspare[k] < MM_SPARES_KEEP) {
+		memcpy(p, &a->spare[k], sizeof(void *));
+		a->spare[k] = p;
+		a->nspare[k]++;
+		return;
+	}
 	a->head.prims.heap_free(a->head.prims.ctx, p, size);
+}
+
+/* Give spares back to the heap until at most keep[k] of kind k are left. */
+static inline void
+mm_spares_trim(area_t *a, const unsigned keep[2])
+{
+	static const size_t sizes[2] = { sizeof(mm_piece_t), sizeof(mm_chunk_t) };
+
+	for (int k = 0; k < 2; k++) {
+		while (a->nspare[k] > keep[k]) {
+			void *p = a->spare[k];
+
+			memcpy(&a->spare[k], p, sizeof(void *));
+			a->nspare[k]--;
+			a->head.prims.heap_free(a->head.prims.ctx, p, sizes[k]);
+		}
+	}
 }
 
 static inline rme_err_t
@@ -172,6 +224,7 @@ typedef struct txn {
 	unsigned nwindows;
 	mm_chunk_t *fresh;        /* chunks this call allocated, until they join the registry */
 	rme_err_t err;            /* the first failure while building */
+	unsigned spares[2];       /* the area's spare records when the call began */
 } txn_t;
 
 /* Start a transaction on the area. */

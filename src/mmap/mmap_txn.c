@@ -23,6 +23,8 @@ mm_txn_init(txn_t *t, area_t *a)
 {
 	memset(t, 0, sizeof(*t));
 	t->a = a;
+	t->spares[0] = a->nspare[0];
+	t->spares[1] = a->nspare[1];
 }
 
 edit_t *
@@ -332,6 +334,8 @@ txn_abort(txn_t *t)
 	for (unsigned i = 0; i < t->nedits; i++)
 		free_unused_pieces(t->a, t->edits[i].pieces);
 	release_fresh_chunks(t);
+	/* what the call took went back to the spares; the heap gets back what it gave */
+	mm_spares_trim(t->a, t->spares);
 }
 
 /* Visit the old pieces of a window that the call removes (all but the kept ones). */
