@@ -527,8 +527,12 @@ rotate_subtree(plc_t *p, plc_block_t *n, plc_block_t *node, int side)
 static void
 rebalance_subtree(plc_t *p, plc_block_t *n, plc_block_t *node)
 {
-	int v = child_depth(node, RIGHT) - child_depth(node, LEFT);
+	int v;
 
+	/* the flag is exact (plc_check): no need to read the children on the way to the root */
+	if (!node->imbalanced)
+		return;
+	v = child_depth(node, RIGHT) - child_depth(node, LEFT);
 	if (v > -2 && v < 2)
 		return;
 	rotate_subtree(p, n, node, v < 0);
