@@ -429,33 +429,12 @@ fit_excludes(const plc_t *p, const plc_block_t *sub, uint64_t size, unsigned ali
 
 /* ---- The AVL tree (core's avl_tree.cc order) -------------------------------- */
 
-/*
- * Set max_avail as a recomputation does: b is up to date now, and its
- * parent may not be if the value changed (the sentinel keeps no max_avail).
- */
-static void
-set_max_avail(plc_block_t *b, uint64_t m)
-{
-	if (m != b->max_avail && b->parent && b->parent->parent)
-		b->parent->stale = true;
-	b->max_avail = m;
-	b->stale = false;
-}
-
-/* Set the depth from the subtrees' depths dl and dr, noting an imbalance. */
-static void
-set_depth(plc_block_t *b, int dl, int dr)
-{
-	b->depth = (unsigned char)((dl > dr ? dl : dr) + 1);
-	b->imbalanced = dl - dr >= 2 || dr - dl >= 2;
-}
-
 /* Block::recompute: the largest free block of this subtree. */
 static void
 recompute_max_avail(plc_block_t *b)
 {
-	set_max_avail(b, max_u64(avail(b),
-	                         max_u64(child_max_avail(b, LEFT), child_max_avail(b, RIGHT))));
+	b->max_avail = max_u64(avail(b),
+	                       max_u64(child_max_avail(b, LEFT), child_max_avail(b, RIGHT)));
 }
 
 /*
@@ -467,8 +446,9 @@ static void
 recompute_depth(plc_block_t *n, const plc_block_t *stop)
 {
 	unsigned char old = n->depth;
+	int l = child_depth(n, LEFT), r = child_depth(n, RIGHT);
 
-	set_depth(n, child_depth(n, LEFT), child_depth(n, RIGHT));
+	n->depth = (unsigned char)((l > r ? l : r) + 1);
 	if (n->depth != old && n->parent && n != stop && n->parent != stop)
 		recompute_depth(n->parent, stop);
 	if (n->parent)
@@ -527,12 +507,8 @@ rotate_subtree(plc_t *p, plc_block_t *n, plc_block_t *node, int side)
 static void
 rebalance_subtree(plc_t *p, plc_block_t *n, plc_block_t *node)
 {
-	int v;
+	int v = child_depth(node, RIGHT) - child_depth(node, LEFT);
 
-	/* the flag is exact (plc_check): no need to read the children on the way to the root */
-	if (!node->imbalanced)
-		return;
-	v = child_depth(node, RIGHT) - child_depth(node, LEFT);
 	if (v > -2 && v < 2)
 		return;
 	rotate_subtree(p, n, node, v < 0);
@@ -544,26 +520,12 @@ rebalance_subtree(plc_t *p, plc_block_t *n, plc_block_t *node)
  * and rebalancing its subtree, exactly as core's recursion does on its way
  * back. The path cannot be longer than the array: an AVL tree 128 high
  * would hold more than 2^88 nodes.
- *
- * Not core's, and changing no result: on the way back, a node whose
- * subtree came out of the step below as it was (same depth, max_avail and
- * fit field, no rotation) would recompute exactly what it holds and rotate
- * nothing, unless core left it stale or imbalanced (its flags say so); such
- * a node is passed over without reading its other child. Above the first
- * level where the new block changes nothing, that is every node but the
- * few flagged ones: at 10^6 blocks the way back was 40% of the region-map
- * workload's instructions.
  */
 static void
 tree_insert(plc_t *p, plc_block_t *root, plc_block_t *node)
 {
 	plc_block_t *path[128], *n = root;
 	unsigned d = 0;
-	bool fit_valid = p->fit_valid, changed = true, first = true, rotated_below = false;
-	uint64_t node_fit = fit_valid ? fit_own(node) : 0;
-	/* the new leaf's parent as it was before adopt changed it */
-	unsigned char first_depth;
-	uint64_t first_max, first_fit;
 
 	for (;;) {
 		/* Below the sentinel, equal addresses go right, as in core. */
@@ -571,9 +533,6 @@ tree_insert(plc_t *p, plc_block_t *root, plc_block_t *node)
 
 		path[d++] = n;
 		if (!n->child[side]) {
-			first_depth = n->depth;
-			first_max = n->max_avail;
-			first_fit = fit_get(n);
 			p->cascade_stop = n;
 			adopt(p, n, node, side);
 			break;
@@ -583,60 +542,32 @@ tree_insert(plc_t *p, plc_block_t *root, plc_block_t *node)
 	while (d) {
 		plc_block_t *l, *r;
 		int dl, dr;
-		unsigned char old_depth;
-		uint64_t old_max, old_fit, cur_fit;
 
 		n = path[--d];
-		/*
-		 * The first node (the new leaf's parent) has changed already, in
-		 * adopt; the others only through the step below (changed) or a
-		 * rotation below, which sets changed too.
-		 */
-		if (!changed && !n->stale && !n->imbalanced)
-			continue;
 		l = n->child[LEFT];
 		r = n->child[RIGHT];
 		dl = l ? l->depth : 0;
 		dr = r ? r->depth : 0;
-		cur_fit = fit_get(n);
-		if (first) {
-			old_depth = first_depth;
-			old_max = first_max;
-			old_fit = first_fit;
-			first = false;
-		} else {
-			old_depth = n->depth;
-			old_max = n->max_avail;
-			old_fit = cur_fit;
-		}
 		/* recompute_depth(n, n): no cascade (see cascade_stop) */
-		set_depth(n, dl, dr);
+		n->depth = (unsigned char)((dl > dr ? dl : dr) + 1);
 		if (!n->parent)
 			continue;
-		set_max_avail(n, max_u64(avail(n), max_u64(l ? l->max_avail : 0,
-		                                           r ? r->max_avail : 0)));
+		n->max_avail = max_u64(avail(n), max_u64(l ? l->max_avail : 0,
+		                                         r ? r->max_avail : 0));
 		/*
 		 * n's subtree gained node, and rotations below moved nodes but kept
 		 * the subtree's set: its fit field takes node's in, before any
 		 * rotation here (which recomputes what it moves, in adopt).
 		 */
-		if (fit_valid) {
-			uint64_t m = bytes_max(cur_fit, node_fit);
-			if (m != cur_fit)
+		if (p->fit_valid) {
+			uint64_t f = fit_get(n), m = bytes_max(f, fit_own(node));
+			if (m != f)
 				fit_set(n, m);
 		}
-		/*
-		 * A rotation below recomputed n already (in adopt), so what n held
-		 * before is gone: then n counts as changed.
-		 */
-		changed = rotated_below || n->depth != old_depth || n->max_avail != old_max ||
-		          fit_get(n) != old_fit;
-		rotated_below = false;
 		/* rebalance_subtree(n->parent, n) */
 		if (dr - dl >= 2 || dl - dr >= 2) {
 			p->cascade_stop = n->parent;
 			rotate_subtree(p, n->parent, n, dr - dl < 0);
-			changed = rotated_below = true;
 		}
 	}
 }
@@ -1192,24 +1123,6 @@ check_subtree(struct check_state *cs, const plc_block_t *b, int *depth_out)
 	}
 	if (b->max_avail != m)
 		cs->stale++;
-	/*
-	 * tree_insert passes over nodes without these flags, so they must be
-	 * set where it matters: where max_avail differs from what the children
-	 * hold (a node can agree with them and still differ from the truth m,
-	 * when a node below it is stale), and where the subtrees' depths differ
-	 * by two or more.
-	 */
-	if (b->max_avail != max_u64(avail(b), max_u64(child_max_avail(b, LEFT),
-	                                              child_max_avail(b, RIGHT))) && !b->stale) {
-		snprintf(cs->msg, cs->msglen, "block 0x%llx: max_avail is stale, not flagged so",
-		         (unsigned long long)b->addr);
-		return UINT64_MAX;
-	}
-	if ((dl - dr >= 2 || dr - dl >= 2) != b->imbalanced) {
-		snprintf(cs->msg, cs->msglen, "block 0x%llx: subtrees %d and %d deep, imbalance flag %d",
-		         (unsigned long long)b->addr, dl, dr, b->imbalanced);
-		return UINT64_MAX;
-	}
 	*depth_out = b->depth;
 	return m;
 }

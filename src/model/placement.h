@@ -71,16 +71,6 @@ typedef struct plc_block {
 			bool write : 1;        /* a used block's region rights */
 			bool exec : 1;
 			/*
-			 * Not core's, and changing no result: what lets an insert stop
-			 * recomputing the nodes above it (placement.c, tree_insert).
-			 * stale: max_avail may differ from what its children give
-			 * (set whenever a child's max_avail changes after this node
-			 * was recomputed); imbalanced: the subtrees' depths differ by
-			 * two or more, which core's removal can leave behind.
-			 */
-			bool stale : 1;
-			bool imbalanced : 1;
-			/*
 			 * Per fit class, the subtree's largest usable size in eighths
 			 * of the alignment (127: or more). Valid only while
 			 * plc_t.fit_valid; it fills what was padding.
