@@ -524,20 +524,30 @@ rebalance_subtree(plc_t *p, plc_block_t *n, plc_block_t *node)
 static void
 tree_insert(plc_t *p, plc_block_t *root, plc_block_t *node)
 {
-	plc_block_t *path[128], *n = root;
+	plc_block_t *path[128], *n = root->child[LEFT];
+	const uint64_t addr = node->addr;
+	const bool fit_valid = p->fit_valid;
+	const uint64_t node_fit = fit_valid ? fit_own(node) : 0;
 	unsigned d = 0;
 
+	/* The sentinel takes the first block as its left child. */
+	if (!n) {
+		p->cascade_stop = root;
+		adopt(p, root, node, LEFT);
+		return;
+	}
 	for (;;) {
 		/* Below the sentinel, equal addresses go right, as in core. */
-		int side = n->parent ? (node->addr >= n->addr) : LEFT;
+		int side = addr >= n->addr;
+		plc_block_t *c = n->child[side];
 
 		path[d++] = n;
-		if (!n->child[side]) {
+		if (!c) {
 			p->cascade_stop = n;
 			adopt(p, n, node, side);
 			break;
 		}
-		n = n->child[side];
+		n = c;
 	}
 	while (d) {
 		plc_block_t *l, *r;
@@ -550,8 +560,6 @@ tree_insert(plc_t *p, plc_block_t *root, plc_block_t *node)
 		dr = r ? r->depth : 0;
 		/* recompute_depth(n, n): no cascade (see cascade_stop) */
 		n->depth = (unsigned char)((dl > dr ? dl : dr) + 1);
-		if (!n->parent)
-			continue;
 		n->max_avail = max_u64(avail(n), max_u64(l ? l->max_avail : 0,
 		                                         r ? r->max_avail : 0));
 		/*
@@ -559,17 +567,20 @@ tree_insert(plc_t *p, plc_block_t *root, plc_block_t *node)
 		 * the subtree's set: its fit field takes node's in, before any
 		 * rotation here (which recomputes what it moves, in adopt).
 		 */
-		if (p->fit_valid) {
-			uint64_t f = fit_get(n), m = bytes_max(f, fit_own(node));
+		if (fit_valid) {
+			uint64_t f = fit_get(n), m = bytes_max(f, node_fit);
 			if (m != f)
 				fit_set(n, m);
 		}
 		/* rebalance_subtree(n->parent, n) */
-		if (dr - dl >= 2 || dl - dr >= 2) {
+		if ((unsigned)(dr - dl + 1) > 2u) {
 			p->cascade_stop = n->parent;
 			rotate_subtree(p, n->parent, n, dr - dl < 0);
 		}
 	}
+	/* the sentinel: its depth only (it keeps no max_avail) */
+	n = root->child[LEFT];
+	root->depth = (unsigned char)(n->depth + 1);
 }
 
 static void
