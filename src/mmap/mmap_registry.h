@@ -32,9 +32,9 @@ typedef struct mm_chunk {
 	union {
 		struct mm_chunk *prev;      /* in the registry's list of chunks */
 		struct mm_chunk *fresh_next; /* before: in a transaction's list of chunks it allocated */
+		uint64_t check_bytes;       /* in the invariant checker, which rebuilds prev after */
 	};
 	struct mm_chunk *next;
-	uint64_t check_refs, check_bytes; /* scratch for the invariant checker */
 } mm_chunk_t;
 
 /* VMA flags that decide whether Linux merges two adjacent VMAs. */
