@@ -27,6 +27,7 @@
 #include <rmemu/rmemu.h>
 
 #include "bench.h"
+#include "bench_arena.h"
 #include "cli.h"
 #include "progress.h"
 
@@ -95,6 +96,7 @@ static int
 bench_region_map(uint64_t live, uint64_t ops, struct bench_result *res)
 {
 	rme_counting_allocator_t ca;
+	bench_arena_t arena;
 	rme_model_config_t cfg;
 	rme_model_t *m = NULL;
 	rme_cap_t rm, ds;
@@ -103,9 +105,10 @@ bench_region_map(uint64_t live, uint64_t ops, struct bench_result *res)
 	uint64_t seed = 0x1234, map_size = live * 0x40000, md_empty, done = 0;
 	int rc = -1;
 
+	rme_counting_init(&ca, bench_arena_init(&arena));
+	res->host_memory = bench_arena_name(&arena);
 	if (!addrs || !samples)
 		goto out;
-	rme_counting_init(&ca, NULL);
 	rme_model_config_init(&cfg);
 	cfg.ram_quota = UINT64_MAX / 2;
 	cfg.cap_quota = UINT64_MAX / 2;
@@ -160,6 +163,7 @@ bench_region_map(uint64_t live, uint64_t ops, struct bench_result *res)
 	rc = 0;
 out:
 	rme_model_destroy(m);
+	bench_arena_fini(&arena);
 	free(addrs);
 	free(samples);
 	return rc;
@@ -214,8 +218,13 @@ bench_replay(uint64_t live, uint64_t ops, struct bench_result *res)
 	rme_trace_t *trace = NULL;
 	rme_trace_error_t perr;
 	rme_replay_report_t rep;
+	rme_replay_options_t opt = { 0 };
+	bench_arena_t arena;
+	const rme_allocator_t *alloc = bench_arena_init(&arena);
 	uint64_t seed = 99, lines = 0, t0, t1, *names = NULL;
 	int rc = -1;
+
+	res->host_memory = bench_arena_name(&arena);
 
 	if (text_printf(&t, "rmemu-trace 1\nquota ram=0x7fffffffffff caps=1000000000\n"
 	                "rm = rm-create 0x%" PRIx64 "\nds = ram-alloc 64K\n", live * 0x40000) != 0)
@@ -240,11 +249,12 @@ bench_replay(uint64_t live, uint64_t ops, struct bench_result *res)
 		names[k] = fresh;
 	}
 	t0 = bench_now_ns();
-	if (rme_trace_parse("bench", t.buf, t.len, NULL, &trace, &perr) != RME_OK) {
+	if (rme_trace_parse("bench", t.buf, t.len, alloc, &trace, &perr) != RME_OK) {
 		fprintf(stderr, "rmemu bench: %s\n", perr.msg);
 		goto out;
 	}
-	if (rme_replay(trace, NULL, &rep, NULL, NULL) != RME_OK)
+	opt.allocator = alloc;
+	if (rme_replay(trace, &opt, &rep, NULL, NULL) != RME_OK)
 		goto out;
 	t1 = bench_now_ns();
 	res->ops = lines + 4;
@@ -253,6 +263,7 @@ bench_replay(uint64_t live, uint64_t ops, struct bench_result *res)
 	rc = 0;
 out:
 	rme_trace_free(trace);
+	bench_arena_fini(&arena);
 	free(t.buf);
 	free(names);
 	return rc;
@@ -662,15 +673,15 @@ mb_plan_linux(uint64_t live, struct bench_result *res)
 
 /* The model (metadata counted in model_ca) and the mmap layer on it (heap_ca) for b; 0 or -1. */
 static int
-mb_layer_create(struct mb *b, rme_counting_allocator_t *model_ca,
+mb_layer_create(struct mb *b, const rme_allocator_t *host, rme_counting_allocator_t *model_ca,
                 rme_counting_allocator_t *heap_ca, rme_prims_model_t *pm, rme_model_t **m)
 {
 	rme_model_config_t mcfg;
 	rme_mmap_config_t cfg;
 	rme_mmap_setup_error_t why;
 
-	rme_counting_init(model_ca, NULL);
-	rme_counting_init(heap_ca, NULL);
+	rme_counting_init(model_ca, host);
+	rme_counting_init(heap_ca, host);
 	rme_model_config_init(&mcfg);
 	mcfg.ram_quota = UINT64_MAX / 4;
 	mcfg.cap_quota = UINT64_MAX / 4;
@@ -750,6 +761,8 @@ static int
 bench_mmap(uint64_t live, uint64_t ops, struct bench_result *res)
 {
 	rme_counting_allocator_t model_ca, heap_ca;
+	bench_arena_t arena;
+	const rme_allocator_t *host = bench_arena_init(&arena);
 	rme_prims_model_t pm;
 	rme_model_t *m = NULL;
 	struct mb b = { 0 };
@@ -757,6 +770,7 @@ bench_mmap(uint64_t live, uint64_t ops, struct bench_result *res)
 	size_t nbuild = 0;
 	int rc = -1, with_linux;
 
+	res->host_memory = bench_arena_name(&arena);
 	b.ncells = live;
 	b.base = (uint64_t)1 << 32;
 	b.zone = b.base + live * MB_CELL;
@@ -770,7 +784,7 @@ bench_mmap(uint64_t live, uint64_t ops, struct bench_result *res)
 	if (!b.slots || !b.samples || !b.kinds || !scratch)
 		goto out;
 	with_linux = mb_plan_linux(live, res);
-	if (mb_layer_create(&b, &model_ca, &heap_ca, &pm, &m) != 0)
+	if (mb_layer_create(&b, host, &model_ca, &heap_ca, &pm, &m) != 0)
 		goto out;
 	md_model = model_ca.live_bytes;
 	md_heap = heap_ca.live_bytes;
@@ -808,6 +822,7 @@ bench_mmap(uint64_t live, uint64_t ops, struct bench_result *res)
 out:
 	rme_mmap_destroy(b.mm);
 	rme_model_destroy(m);
+	bench_arena_fini(&arena);
 	free(b.slots);
 	free(b.samples);
 	free(b.kinds);
@@ -835,8 +850,9 @@ bench_usage(FILE *out)
 	      "30000,100000,1000000); a benchmark, not a test. The mmap workload runs the\n"
 	      "same calls on the Linux kernel where vm.max_map_count allows (not with\n"
 	      "RMEMU_BENCH_NO_LINUX set); its ratio is Linux's time over rmemu's, so above 1\n"
-	      "rmemu is faster, and the output says which side it favours. See\n"
-	      "doc/benchmarks.md. Workloads:\n", out);
+	      "rmemu is faster, and the output says which side it favours. The model's\n"
+	      "metadata lies in an arena on huge pages (RMEMU_BENCH_MALLOC set: in malloc's\n"
+	      "heap). See doc/benchmarks.md. Workloads:\n", out);
 	for (size_t i = 0; i < sizeof(workloads) / sizeof(*workloads); i++)
 		fprintf(out, "  %-12s %s\n", workloads[i].name, workloads[i].what);
 }
@@ -892,6 +908,8 @@ print_result(int json, int *first, const struct bench_workload *w, uint64_t live
 		}
 		if (r->rss_mib > 0)
 			printf(", \"rss_mib\": %.1f, \"max_rss_mib\": %.1f", r->rss_mib, r->max_rss_mib);
+		if (r->host_memory)
+			printf(", \"host_memory\": \"%s\"", r->host_memory);
 		printf("}");
 	} else {
 		printf("%-12s %10" PRIu64 " %10.0f %10.0f %10.1f", w->name, live, r->ns_median,

@@ -24,6 +24,8 @@ struct bench_result {
 	char linux_note[160];       /* why Linux was not measured, if it was not */
 	/* memory of the whole process after the build-up (0: unknown) */
 	double rss_mib, max_rss_mib;
+	/* where the model's and the layer's metadata lie: "arena" (huge pages) or "malloc" */
+	const char *host_memory;
 };
 
 struct bench_workload {
