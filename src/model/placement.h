@@ -117,6 +117,8 @@ typedef struct plc {
 	bool fit_valid;
 	/* where depth cascades end: NULL (core's, whole) but inside tree_insert (placement.c) */
 	struct plc_block *cascade_stop;
+	/* inside tree_remove's relinking: adopt leaves the fit fields to the walk after it */
+	bool fit_deferred;
 	/* core's Slab bookkeeping */
 	plc_slab_hooks_t hooks;
 	uint64_t slab_entries_avail;
