@@ -102,7 +102,7 @@ access(rme_model_t *m, rme_addr_t addr, rme_fault_type_t type, uint8_t wbyte,
 		if (type == RME_FAULT_READ)
 			ps_read(&ds->pages, off, &out->byte, 1);
 		else if (type == RME_FAULT_WRITE)
-			return ps_write(&ds->pages, off, &wbyte, 1);
+			return ps_write(&ds->pages, m->alloc, off, &wbyte, 1);
 		return RME_OK;
 	}
 }

@@ -250,7 +250,7 @@ ds_new(rme_model_t *m, ds_kind_t kind, uint64_t size, struct ds **out)
 	ds->size = size;
 	ds->src_align_log2 = log2_floor(size);
 	ds->writeable = (kind == DS_RAM);
-	ps_init(&ds->pages, m->alloc);
+	ps_init(&ds->pages);
 	ds->cap = cap_new(&m->caps, CAP_DS, ds);
 	ds->next = m->dss;
 	if (m->dss)
@@ -264,7 +264,7 @@ void
 ds_delete(rme_model_t *m, struct ds *ds, bool tearing_down)
 {
 	release_regions_of(m, ds, tearing_down);
-	ps_fini(&ds->pages);
+	ps_fini(&ds->pages, m->alloc);
 	if (ds->prev)
 		ds->prev->next = ds->next;
 	else
@@ -363,7 +363,7 @@ rme_rom_create(rme_model_t *m, const void *data, uint64_t size, rme_cap_t *out)
 			uint64_t i = 0;
 			while (i < n && bytes[off + i] == 0)
 				i++;
-			if (i < n && (err = ps_write(&ds->pages, off, bytes + off, n)) != RME_OK) {
+			if (i < n && (err = ps_write(&ds->pages, m->alloc, off, bytes + off, n)) != RME_OK) {
 				ds_delete(m, ds, false);
 				return err;
 			}
@@ -432,5 +432,5 @@ rme_ds_write(rme_model_t *m, rme_cap_t cap, uint64_t offset, const void *buf, ui
 		return err;
 	if (!ds->writeable)
 		return RME_ERR_DENIED;
-	return ps_write(&ds->pages, offset, buf, len);
+	return ps_write(&ds->pages, m->alloc, offset, buf, len);
 }

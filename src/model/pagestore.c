@@ -11,6 +11,9 @@
 
 enum { PS_PAGE = 4096 };
 
+/* The largest table: its capacity and the count below it fit the header's 32 bits. */
+#define PS_CAPACITY_MAX ((uint64_t)1 << 31)
+
 struct ps_slot {
 	uint64_t index;     /* page index + 1; 0 marks an empty slot */
 	uint8_t *page;
@@ -26,20 +29,19 @@ hash_index(uint64_t key)
 }
 
 void
-ps_init(pagestore_t *ps, const rme_allocator_t *alloc)
+ps_init(pagestore_t *ps)
 {
 	memset(ps, 0, sizeof(*ps));
-	ps->alloc = alloc;
 }
 
 void
-ps_fini(pagestore_t *ps)
+ps_fini(pagestore_t *ps, const rme_allocator_t *alloc)
 {
 	for (uint64_t i = 0; i < ps->capacity; i++)
 		if (ps->slots[i].index)
-			ps->alloc->free(ps->alloc->ctx, ps->slots[i].page, PS_PAGE);
+			alloc->free(alloc->ctx, ps->slots[i].page, PS_PAGE);
 	if (ps->slots)
-		ps->alloc->free(ps->alloc->ctx, ps->slots, ps->capacity * sizeof(*ps->slots));
+		alloc->free(alloc->ctx, ps->slots, ps->capacity * sizeof(*ps->slots));
 	ps->slots = NULL;
 	ps->capacity = ps->count = 0;
 }
@@ -73,16 +75,18 @@ place_slot(struct ps_slot *slots, uint64_t capacity, struct ps_slot s)
 
 /* Make room for 'extra' more pages, keeping the load at most one half. */
 static rme_err_t
-reserve(pagestore_t *ps, uint64_t extra)
+reserve(pagestore_t *ps, const rme_allocator_t *alloc, uint64_t extra)
 {
 	uint64_t need = ps->count + extra, cap = ps->capacity ? ps->capacity : 8;
 	struct ps_slot *slots;
 
-	while (need > cap / 2)
+	while (need > cap / 2 && cap <= PS_CAPACITY_MAX)
 		cap *= 2;
+	if (cap > PS_CAPACITY_MAX)
+		return RME_ERR_HOST_NO_MEMORY;   /* 2^30 pages, 4 TiB of host memory */
 	if (cap == ps->capacity)
 		return RME_OK;
-	slots = ps->alloc->alloc(ps->alloc->ctx, cap * sizeof(*slots));
+	slots = alloc->alloc(alloc->ctx, cap * sizeof(*slots));
 	if (!slots)
 		return RME_ERR_HOST_NO_MEMORY;
 	memset(slots, 0, cap * sizeof(*slots));
@@ -90,9 +94,9 @@ reserve(pagestore_t *ps, uint64_t extra)
 		if (ps->slots[i].index)
 			place_slot(slots, cap, ps->slots[i]);
 	if (ps->slots)
-		ps->alloc->free(ps->alloc->ctx, ps->slots, ps->capacity * sizeof(*ps->slots));
+		alloc->free(alloc->ctx, ps->slots, ps->capacity * sizeof(*ps->slots));
 	ps->slots = slots;
-	ps->capacity = cap;
+	ps->capacity = (uint32_t)cap;
 	return RME_OK;
 }
 
@@ -117,7 +121,8 @@ ps_read(const pagestore_t *ps, uint64_t off, void *buf, uint64_t len)
 }
 
 rme_err_t
-ps_write(pagestore_t *ps, uint64_t off, const void *buf, uint64_t len)
+ps_write(pagestore_t *ps, const rme_allocator_t *alloc, uint64_t off, const void *buf,
+         uint64_t len)
 {
 	const uint8_t *in = buf;
 	uint64_t first = off / PS_PAGE, last, missing = 0;
@@ -133,18 +138,18 @@ ps_write(pagestore_t *ps, uint64_t off, const void *buf, uint64_t len)
 			missing++;
 
 	/* Get every page and the table's room first, so that a failure changes nothing. */
-	err = reserve(ps, missing);
+	err = reserve(ps, alloc, missing);
 	if (err != RME_OK)
 		return err;
-	fresh = missing ? ps->alloc->alloc(ps->alloc->ctx, missing * sizeof(*fresh)) : NULL;
+	fresh = missing ? alloc->alloc(alloc->ctx, missing * sizeof(*fresh)) : NULL;
 	if (missing && !fresh)
 		return RME_ERR_HOST_NO_MEMORY;
 	for (; nfresh < missing; nfresh++) {
-		fresh[nfresh] = ps->alloc->alloc(ps->alloc->ctx, PS_PAGE);
+		fresh[nfresh] = alloc->alloc(alloc->ctx, PS_PAGE);
 		if (!fresh[nfresh]) {
 			while (nfresh--)
-				ps->alloc->free(ps->alloc->ctx, fresh[nfresh], PS_PAGE);
-			ps->alloc->free(ps->alloc->ctx, fresh, missing * sizeof(*fresh));
+				alloc->free(alloc->ctx, fresh[nfresh], PS_PAGE);
+			alloc->free(alloc->ctx, fresh, missing * sizeof(*fresh));
 			return RME_ERR_HOST_NO_MEMORY;
 		}
 	}
@@ -168,17 +173,17 @@ ps_write(pagestore_t *ps, uint64_t off, const void *buf, uint64_t len)
 		len -= n;
 	}
 	if (fresh)
-		ps->alloc->free(ps->alloc->ctx, fresh, missing * sizeof(*fresh));
+		alloc->free(alloc->ctx, fresh, missing * sizeof(*fresh));
 	return RME_OK;
 }
 
 /* Remove the slot at position i, shifting later entries of its cluster back. */
 static void
-remove_slot(pagestore_t *ps, uint64_t i)
+remove_slot(pagestore_t *ps, const rme_allocator_t *alloc, uint64_t i)
 {
 	uint64_t mask = ps->capacity - 1, j = i;
 
-	ps->alloc->free(ps->alloc->ctx, ps->slots[i].page, PS_PAGE);
+	alloc->free(alloc->ctx, ps->slots[i].page, PS_PAGE);
 	ps->slots[i].index = 0;
 	ps->count--;
 	for (;;) {
@@ -198,7 +203,7 @@ remove_slot(pagestore_t *ps, uint64_t i)
 }
 
 void
-ps_zero(pagestore_t *ps, uint64_t off, uint64_t len)
+ps_zero(pagestore_t *ps, const rme_allocator_t *alloc, uint64_t off, uint64_t len)
 {
 	/*
 	 * Over a range with more pages than the table has slots, scanning the
@@ -212,12 +217,12 @@ ps_zero(pagestore_t *ps, uint64_t off, uint64_t len)
 		for (uint64_t i = 0; i < ps->capacity; ) {
 			uint64_t idx = ps->slots[i].index - 1;
 			if (ps->slots[i].index && idx >= first && idx < end)
-				remove_slot(ps, i);   /* a later entry may have moved to i */
+				remove_slot(ps, alloc, i);   /* a later entry may have moved to i */
 			else
 				i++;
 		}
-		ps_zero(ps, off, first * PS_PAGE - off);
-		ps_zero(ps, end * PS_PAGE, off + len - end * PS_PAGE);
+		ps_zero(ps, alloc, off, first * PS_PAGE - off);
+		ps_zero(ps, alloc, end * PS_PAGE, off + len - end * PS_PAGE);
 		return;
 	}
 	while (len && ps->count) {
@@ -227,7 +232,7 @@ ps_zero(pagestore_t *ps, uint64_t off, uint64_t len)
 
 		if (s) {
 			if (n == PS_PAGE)
-				remove_slot(ps, (uint64_t)(s - ps->slots));
+				remove_slot(ps, alloc, (uint64_t)(s - ps->slots));
 			else
 				memset(s->page + in_page, 0, n);
 		}
