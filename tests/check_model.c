@@ -663,6 +663,86 @@ START_TEST(names_of_errors_kernels_arches)
 }
 END_TEST
 
+/* ---- The leak verdict: left (something refers to it) or lost ---------------- */
+
+struct lost_seen {
+	rme_lost_ds_t v[4];
+	unsigned n;
+};
+
+static void
+note_lost(void *ctx, const rme_lost_ds_t *lost)
+{
+	struct lost_seen *seen = ctx;
+
+	ck_assert_uint_lt(seen->n, 4);
+	seen->v[seen->n++] = *lost;
+}
+
+START_TEST(verdict_left_and_lost)
+{
+	rme_cap_t named, attached, detached, never, rm;
+	rme_range_t r1, r2;
+	rme_leak_verdict_t v;
+	struct lost_seen seen = { .n = 0 };
+	rme_cap_t held[3];
+
+	rme_model_set_site(m, 3);
+	named = tu_ram(m, 0x3000);
+	rme_model_set_site(m, 4);
+	attached = tu_ram(m, 0x1000);
+	ck_assert_ok(rme_attach(m, rme_env(m), attached, NULL, &r1));
+	rme_model_set_site(m, 5);
+	detached = tu_ram(m, 0x2000);
+	ck_assert_ok(rme_attach(m, rme_env(m), detached, NULL, &r2));
+	rme_model_set_site(m, 6);
+	never = tu_ram(m, 0x4000);
+	rme_model_set_site(m, 9);
+	ck_assert_ok(rme_detach(m, rme_env(m), r2.start));
+	rm = tu_rm(m, 0x10000);
+	held[0] = named;
+	held[1] = rm;          /* no RAM dataspace: ignored */
+	held[2] = 12345;       /* no capability at all: ignored */
+
+	rme_model_leak_verdict(m, held, 3, note_lost, &seen, &v);
+	ck_assert_uint_eq(v.left, 2);          /* named, attached */
+	ck_assert_uint_eq(v.left_ram, 0x4000);
+	ck_assert_uint_eq(v.lost, 2);          /* detached, never */
+	ck_assert_uint_eq(v.lost_ram, 0x6000);
+	ck_assert_uint_eq(seen.n, 2);
+	/* in the order of their allocation, with what and where */
+	ck_assert_uint_eq(seen.v[0].ds, detached);
+	ck_assert_uint_eq(seen.v[0].size, 0x2000);
+	ck_assert_uint_eq(seen.v[0].alloc_site, 5);
+	ck_assert_uint_eq(seen.v[0].detach_site, 9);
+	ck_assert_uint_eq(seen.v[1].ds, never);
+	ck_assert_uint_eq(seen.v[1].alloc_site, 6);
+	ck_assert_uint_eq(seen.v[1].detach_site, 0);
+
+	/* the marks of held dataspaces do not stay: without a holder, named is lost too */
+	rme_model_leak_verdict(m, NULL, 0, NULL, NULL, &v);
+	ck_assert_uint_eq(v.left, 1);
+	ck_assert_uint_eq(v.lost, 3);
+	/* a lost dataspace freed after all is simply gone */
+	ck_assert_ok(rme_ram_free(m, never));
+	rme_model_leak_verdict(m, NULL, 0, NULL, NULL, &v);
+	ck_assert_uint_eq(v.lost, 2);
+	ck_assert_uint_eq(v.lost_ram, 0x5000);
+}
+END_TEST
+
+START_TEST(verdict_of_nothing)
+{
+	rme_leak_verdict_t v = { 1, 1, 1, 1 };
+
+	/* the layout's own dataspaces are neither left nor lost */
+	rme_model_leak_verdict(m, NULL, 0, NULL, NULL, &v);
+	ck_assert_uint_eq(v.left + v.lost + v.left_ram + v.lost_ram, 0);
+	rme_model_leak_verdict(NULL, NULL, 0, NULL, NULL, &v);
+	ck_assert_uint_eq(v.left + v.lost, 0);
+}
+END_TEST
+
 static Suite *
 model_suite(void)
 {
@@ -670,8 +750,8 @@ model_suite(void)
 	TCase *r1 = tcase_create("R1_attach"), *r2 = tcase_create("R2_ranges"),
 	      *r3 = tcase_create("R3_detach"), *r4 = tcase_create("R4_reserved"),
 	      *r5 = tcase_create("R5_faults"), *r6 = tcase_create("R6_rights"),
-	      *content = tcase_create("content");
-	TCase *all[] = { r1, r2, r3, r4, r5, r6, content };
+	      *content = tcase_create("content"), *verdict = tcase_create("leak_verdict");
+	TCase *all[] = { r1, r2, r3, r4, r5, r6, content, verdict };
 
 	for (unsigned i = 0; i < sizeof(all) / sizeof(*all); i++) {
 		tcase_add_checked_fixture(all[i], setup, teardown);
@@ -709,6 +789,8 @@ model_suite(void)
 	tcase_add_test(content, content_is_sparse);
 	tcase_add_test(content, content_offset_attach_sees_the_right_bytes);
 	tcase_add_test(content, names_of_errors_kernels_arches);
+	tcase_add_test(verdict, verdict_left_and_lost);
+	tcase_add_test(verdict, verdict_of_nothing);
 	return s;
 }
 

@@ -277,6 +277,16 @@ RME_EXPORT int rme_mmap_foreach_range(rme_mmap_t *mm, uint64_t start, uint64_t e
                                       int (*fn)(void *ctx, const rme_mmap_vma_t *vma),
                                       void *ctx);
 
+/*
+ * Call fn for each RAM dataspace the instance holds (the chunks behind its
+ * mappings, attached or not) with its size; stops when fn returns non-zero
+ * and returns that value. fn must not call back into mm. What the layer
+ * detached without freeing is not among them: nothing refers to it.
+ */
+RME_EXPORT int rme_mmap_foreach_ram(rme_mmap_t *mm,
+                                    int (*fn)(void *ctx, rme_prim_cap_t ds, uint64_t size),
+                                    void *ctx);
+
 typedef struct rme_mmap_stats {
 	uint64_t area_base, area_size;
 	rme_prim_cap_t area_rm;      /* the area's region map */

@@ -73,9 +73,11 @@ typedef struct rme_model_config {
 	int layout_regions;
 	/*
 	 * Under Valgrind, announce every RAM dataspace to memcheck as a heap
-	 * block that only rme_ram_free() frees: a dataspace still allocated when
-	 * the model is torn down or destroyed is then reported as "definitely
-	 * lost" with the stack that allocated it. Default 0.
+	 * block, freed by rme_ram_free() and, for a dataspace still allocated,
+	 * by the teardown or destruction of the model, unless the leak verdict
+	 * (rme_model_leak_verdict) found it lost: its block stays behind and
+	 * memcheck reports it "definitely lost" with the stack that allocated
+	 * it. Default 0.
 	 */
 	int memcheck_blocks;
 	const rme_allocator_t *allocator; /* the model's metadata; NULL: malloc */
@@ -306,6 +308,45 @@ RME_EXPORT uint64_t rme_model_digest(const rme_model_t *model);
  * comes back as each piece goes. Cannot fail.
  */
 RME_EXPORT void rme_model_teardown(rme_model_t *model);
+
+/* ---- The leak verdict ------------------------------------------------------ */
+
+/*
+ * Where the model's user is in its script (a replay: the trace line),
+ * 0 for nowhere. A RAM dataspace notes the site at which it was
+ * allocated and the one at which its last region went away, so that a
+ * lost one can be reported with what and where.
+ */
+RME_EXPORT void rme_model_set_site(rme_model_t *model, uint32_t site);
+
+/* A RAM dataspace that nothing refers to any more. */
+typedef struct rme_lost_ds {
+	rme_cap_t ds;
+	uint64_t size;
+	uint32_t alloc_site;     /* the site of its allocation */
+	uint32_t detach_site;    /* where its last region went away; 0: never attached */
+} rme_lost_ds_t;
+
+typedef struct rme_leak_verdict {
+	uint64_t left, left_ram; /* RAM dataspaces still allocated and still reachable */
+	uint64_t lost, lost_ram; /* RAM dataspaces still allocated that nothing refers to */
+} rme_leak_verdict_t;
+
+/*
+ * One verdict on the RAM dataspaces still allocated (the layout's aside).
+ * One is "left" while something still refers to it: a region attaches it,
+ * or it is among the nheld capabilities in held (what the model cannot
+ * see: the names of a trace, an mmap layer's registry); the teardown
+ * reclaims it. Otherwise it is "lost": nothing can free it any more, a
+ * leak. Each lost dataspace is passed to fn (if not NULL) and marked, so
+ * that under Valgrind its memcheck block outlives the teardown and the
+ * destruction of the model: memcheck reports it as definitely lost. The
+ * blocks of left dataspaces are freed with them. Capabilities in held
+ * that are no RAM dataspace are ignored.
+ */
+RME_EXPORT void rme_model_leak_verdict(rme_model_t *model, const rme_cap_t *held, size_t nheld,
+                                       void (*fn)(void *ctx, const rme_lost_ds_t *lost),
+                                       void *ctx, rme_leak_verdict_t *out);
 
 /*
  * Check every internal structure of the model: the placement trees, the

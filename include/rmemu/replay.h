@@ -35,7 +35,12 @@ typedef struct rme_replay_step {
 
 typedef struct rme_replay_options {
 	int keep_going;     /* go on after a divergence (default: stop at the first) */
-	int teardown;       /* at the end, remove everything the trace left and check it is all back */
+	/*
+	 * At the end, remove everything the trace left and check that it is
+	 * all back. Lost RAM (see rme_replay_report_t) is a leak with or
+	 * without it.
+	 */
+	int teardown;
 	int check;          /* run the model's invariant checker after every operation */
 	int memcheck_blocks; /* under Valgrind: RAM nobody frees is a leak (rme_model_config_t) */
 	const rme_allocator_t *allocator; /* the model's metadata; NULL: malloc */
@@ -81,6 +86,14 @@ typedef struct rme_replay_report {
 	size_t divergences;         /* results or checks that differ from the trace */
 	size_t stopped_at_line;     /* the line of the divergence that stopped the replay, or 0 */
 	rme_quota_t quota;          /* at the end; ram_used and cap_used relative to the start */
+	/*
+	 * The leak verdict at the end, before any teardown: the RAM
+	 * dataspaces the trace left (a name, a region or the mmap layer still
+	 * refers to them; the teardown reclaims them) and those it lost
+	 * (nothing refers to them any more: leaks, each reported through the
+	 * diag callback at the line that allocated it).
+	 */
+	rme_leak_verdict_t leaks;
 	int torn_down;              /* the teardown ran */
 	int leak_free;              /* after teardown: every resource is back */
 	char leak_msg[256];         /* if not leak-free: what is left */

@@ -156,6 +156,10 @@ replay_usage(FILE *out)
 	      "  -q, --quiet      no summary, no progress line\n"
 	      "  -h, --help       show this help\n"
 	      "\n"
+	      "RAM the trace left (a name, a region or a mapping still refers to it) is\n"
+	      "reclaimed by --teardown; RAM it lost (nothing refers to it any more) is a\n"
+	      "leak, reported as FILE:LINE where it was allocated, with or without it.\n"
+	      "\n"
 	      "Exit status: 0 if every expectation holds, 1 on a divergence or a leak,\n"
 	      "2 on bad usage or input.\n", out);
 }
@@ -270,6 +274,14 @@ print_replay_summary(const char *path, const rme_replay_report_t *rep)
 	        "RAM 0x%" PRIx64 ", %" PRIu64 " caps",
 	        path, rep->operations, rep->divergences, rep->divergences == 1 ? "" : "s",
 	        rep->quota.ram_used, rep->quota.cap_used);
+	if (rep->leaks.left)
+		fprintf(stderr, "; left %" PRIu64 " RAM dataspace%s of 0x%" PRIx64 " bytes%s",
+		        rep->leaks.left, rep->leaks.left == 1 ? "" : "s", rep->leaks.left_ram,
+		        rep->torn_down ? ", reclaimed by the teardown" : "");
+	if (rep->leaks.lost)
+		fprintf(stderr, "; LOST %" PRIu64 " RAM dataspace%s of 0x%" PRIx64 " bytes that "
+		        "nothing refers to any more", rep->leaks.lost, rep->leaks.lost == 1 ? "" : "s",
+		        rep->leaks.lost_ram);
 	if (rep->torn_down)
 		fprintf(stderr, "; after teardown %s%s", rep->leak_free ? "leak-free" : "NOT leak-free: ",
 		        rep->leak_free ? "" : rep->leak_msg);
@@ -312,7 +324,8 @@ replay_one(struct replay_cmd *rc, const char *arg, int *status)
 			*status = EXIT_USAGE;
 		if (!rc->quiet)
 			print_replay_summary(t.path, &rep);
-		if ((rep.divergences || (rep.torn_down && !rep.leak_free)) && *status == EXIT_OK)
+		if ((rep.divergences || rep.leaks.lost || (rep.torn_down && !rep.leak_free)) &&
+		    *status == EXIT_OK)
 			*status = EXIT_DIVERGED;
 	}
 	rme_trace_free(t.trace);

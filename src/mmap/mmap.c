@@ -308,6 +308,15 @@ rme_mmap_pieces_in(rme_mmap_t *mm, uint64_t lo, uint64_t hi,
 	LOCKED_CALL(mm, 0, mm->ops->pieces_in(mm, lo, hi, fn, ctx));
 }
 
+int
+rme_mmap_foreach_ram(rme_mmap_t *mm, int (*fn)(void *ctx, rme_prim_cap_t ds, uint64_t size),
+                     void *ctx)
+{
+	if (!fn)
+		return 0;
+	LOCKED_CALL(mm, 0, mm->ops->foreach_ram(mm, fn, ctx));
+}
+
 void
 rme_mmap_stats(rme_mmap_t *mm, rme_mmap_stats_t *out)
 {

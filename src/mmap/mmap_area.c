@@ -1037,6 +1037,7 @@ const mmap_ops_t mmap_area_ops = {
 	.mlockall = area_mlockall,
 	.munlockall = area_munlockall,
 	.foreach = mm_area_foreach,
+	.foreach_ram = mm_area_foreach_ram,
 	.stats = mm_area_stats,
 	.check = mm_area_check,
 	.pieces_in = mm_area_pieces_in,

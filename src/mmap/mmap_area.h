@@ -255,6 +255,8 @@ int mm_area_foreach(rme_mmap_t *mm, uint64_t start, uint64_t end,
                     int (*fn)(void *ctx, const rme_mmap_vma_t *vma), void *ctx);
 int mm_area_pieces_in(rme_mmap_t *mm, uint64_t lo, uint64_t hi,
                       int (*fn)(void *ctx, const rme_mmap_piece_t *p), void *ctx);
+int mm_area_foreach_ram(rme_mmap_t *mm, int (*fn)(void *ctx, rme_prim_cap_t ds, uint64_t size),
+                        void *ctx);
 void mm_area_stats(rme_mmap_t *mm, rme_mmap_stats_t *out);
 rme_err_t mm_area_check(rme_mmap_t *mm, char *msg, size_t msglen);
 

@@ -1,6 +1,7 @@
 /*
  * mmap_inspect.c: looking into the "rmemu" policy's area from outside: its
- * mappings as Linux counts VMAs (rme_mmap_foreach), its figures
+ * mappings as Linux counts VMAs (rme_mmap_foreach), the RAM it holds
+ * (rme_mmap_foreach_ram), its figures
  * (rme_mmap_stats), and the invariant checker (rme_mmap_check), which
  * holds the registry, the chunks and the totals against each other.
  */
@@ -88,6 +89,18 @@ mm_area_pieces_in(rme_mmap_t *mm, uint64_t lo, uint64_t hi,
 		p.chunk_offset = s->chunk ? s->chunk_off : 0;
 		p.vma_start = !mm_piece_joins(mm_reg_prev(s), s);
 		if ((rc = fn(ctx, &p)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+mm_area_foreach_ram(rme_mmap_t *mm, int (*fn)(void *ctx, rme_prim_cap_t ds, uint64_t size),
+                    void *ctx)
+{
+	for (const mm_chunk_t *c = area_of(mm)->reg.chunks; c; c = c->next) {
+		int rc = fn(ctx, c->ds, c->size);
+		if (rc)
 			return rc;
 	}
 	return 0;

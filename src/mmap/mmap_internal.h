@@ -58,6 +58,8 @@ typedef struct mmap_ops {
 	/* the mappings (VMAs) that overlap [start, end), in address order */
 	int (*foreach)(rme_mmap_t *mm, uint64_t start, uint64_t end,
 	               int (*fn)(void *ctx, const rme_mmap_vma_t *vma), void *ctx);
+	int (*foreach_ram)(rme_mmap_t *mm, int (*fn)(void *ctx, rme_prim_cap_t ds, uint64_t size),
+	                   void *ctx);
 	void (*stats)(rme_mmap_t *mm, rme_mmap_stats_t *out);
 	rme_err_t (*check)(rme_mmap_t *mm, char *msg, size_t msglen);
 	/* optional (rmemu/view.h): the pieces overlapping [lo, hi); NULL if it cannot tell */

@@ -179,7 +179,7 @@ rme_model_destroy(rme_model_t *m)
 	while (m->dss)
 		ds_delete(m, m->dss, true);
 	ds_slab_fini(m);
-	mc_fini(&m->memcheck);   /* blocks nobody freed stay behind: leaks */
+	mc_fini(&m->memcheck);   /* the blocks of lost dataspaces stay behind: leaks */
 	cap_fini(&m->caps);
 	alloc = m->alloc;
 	alloc->free(alloc->ctx, m, sizeof(*m));
@@ -204,7 +204,7 @@ rme_model_teardown(rme_model_t *m)
 			plc_block_t *next = plc_next(b);
 			if (b->used && !layout_region(b)) {
 				uint64_t addr = b->addr;
-				region_unlink(b);
+				region_unlink(m, b);
 				plc_free(&rm->map, addr);
 				/* the free block now covering addr is followed by the next one */
 				next = plc_next(plc_block_at(&rm->map, addr));
@@ -260,9 +260,16 @@ ds_new(rme_model_t *m, ds_kind_t kind, uint64_t size, struct ds **out)
 	return RME_OK;
 }
 
+/*
+ * tearing_down: the model reclaims the dataspace (teardown, destruction).
+ * Under Valgrind, a RAM dataspace's block goes with it unless the leak
+ * verdict found it lost: then memcheck is to report it.
+ */
 void
 ds_delete(rme_model_t *m, struct ds *ds, bool tearing_down)
 {
+	if (tearing_down && ds->kind == DS_RAM && !ds->lost)
+		mc_free(ds->mc_token);
 	release_regions_of(m, ds, tearing_down);
 	ps_fini(&ds->pages, m->alloc);
 	if (ds->prev)
@@ -316,6 +323,7 @@ rme_ram_alloc(rme_model_t *m, uint64_t size, rme_cap_t *out)
 	(void)quota_charge(m, rounded, COST_RAM_ALLOC_CAPS);
 	ds->slab_block = ds_slab_alloc(m);
 	ds->mc_token = mc_alloc(&m->memcheck, rounded);
+	ds->alloc_site = m->site;
 	*out = ds->cap;
 	return RME_OK;
 }
@@ -433,4 +441,53 @@ rme_ds_write(rme_model_t *m, rme_cap_t cap, uint64_t offset, const void *buf, ui
 	if (!ds->writeable)
 		return RME_ERR_DENIED;
 	return ps_write(&ds->pages, m->alloc, offset, buf, len);
+}
+
+/* ---- The leak verdict ------------------------------------------------------- */
+
+void
+rme_model_set_site(rme_model_t *m, uint32_t site)
+{
+	if (m)
+		m->site = site;
+}
+
+void
+rme_model_leak_verdict(rme_model_t *m, const rme_cap_t *held, size_t nheld,
+                       void (*fn)(void *ctx, const rme_lost_ds_t *lost), void *ctx,
+                       rme_leak_verdict_t *out)
+{
+	rme_leak_verdict_t v = { 0, 0, 0, 0 };
+
+	if (m) {
+		for (size_t i = 0; i < nheld; i++) {
+			struct ds *ds = ds_of(m, held[i]);
+			if (ds && ds->kind == DS_RAM)
+				ds->held = true;
+		}
+		struct ds *oldest = m->dss;
+
+		while (oldest && oldest->next)
+			oldest = oldest->next;
+		/* oldest first, so that the lost ones come in the order they were allocated */
+		for (struct ds *ds = oldest; ds; ds = ds->prev) {
+			if (ds->kind != DS_RAM || ds->internal)
+				continue;
+			if (ds->regions || ds->held) {
+				v.left++;
+				v.left_ram += ds->size;
+			} else {
+				rme_lost_ds_t lost = { ds->cap, ds->size, ds->alloc_site, ds->detach_site };
+
+				ds->lost = true;
+				v.lost++;
+				v.lost_ram += ds->size;
+				if (fn)
+					fn(ctx, &lost);
+			}
+			ds->held = false;
+		}
+	}
+	if (out)
+		*out = v;
 }

@@ -20,11 +20,16 @@ typedef enum { DS_RAM, DS_ROM, DS_MANAGED } ds_kind_t;
 
 struct rm;
 
-/* 88 bytes (a 96-byte heap block): the small fields share a word, rm and mc_token a place. */
+/*
+ * 96 bytes (a 96-byte heap block): the small fields and the slab block
+ * share a word, the two sites another, rm and mc_token a place.
+ */
 struct ds {
 	uint64_t size;              /* page-rounded */
 	uint64_t cap;
-	uint8_t kind;               /* ds_kind_t */
+	uint8_t kind : 2;           /* ds_kind_t */
+	bool lost : 1;              /* RAM: the leak verdict found that nothing refers to it */
+	bool held : 1;              /* RAM: scratch of the leak verdict */
 	/*
 	 * The alignment (log2) of the backing store's address, which caps the
 	 * alignment core tries when placing a region. RAM is allocated
@@ -34,6 +39,8 @@ struct ds {
 	bool writeable;
 	bool internal;              /* part of the initial layout (ld.lib.so, the layout maps' dataspaces) */
 	uint32_t slab_block;        /* RAM: the block of core's slab that holds its metadata (ds_slab.c) */
+	uint32_t alloc_site;        /* RAM: the site of its allocation (rme_model_set_site) */
+	uint32_t detach_site;       /* RAM: the site at which its last region went away */
 	pagestore_t pages;          /* RAM and ROM content */
 	union {
 		uint8_t *mc_token;      /* RAM: the dataspace's memcheck block, if announced */
@@ -109,6 +116,7 @@ struct rme_model {
 	struct rm_session rm_session;
 	struct ds_slab ds_slab;     /* core's metadata of the PD's RAM dataspaces */
 	mc_arena_t memcheck;        /* RAM dataspaces as memcheck blocks, if asked for */
+	uint32_t site;              /* where the user is (rme_model_set_site) */
 };
 
 /* The base-linux flavour: Region_map_mmap's rules instead of core's. */
@@ -180,8 +188,8 @@ void ds_delete(struct rme_model *m, struct ds *ds, bool tearing_down);
 
 rme_err_t rm_new(struct rme_model *m, uint64_t base, uint64_t size, struct rm **out);
 void rm_delete(struct rme_model *m, struct rm *rm, bool tearing_down);
-/* Unlink a region from its dataspace's list. */
-void region_unlink(plc_block_t *b);
+/* Unlink a region from its dataspace's list (noting the site when it was the last one). */
+void region_unlink(struct rme_model *m, plc_block_t *b);
 /* A dataspace is going away: reserve its regions (since 24.02) or detach them. */
 void release_regions_of(struct rme_model *m, struct ds *ds, bool tearing_down);
 

@@ -39,7 +39,7 @@ region_link(struct ds *ds, plc_block_t *b)
 }
 
 void
-region_unlink(plc_block_t *b)
+region_unlink(rme_model_t *m, plc_block_t *b)
 {
 	struct ds *ds = b->region.ds;
 
@@ -53,6 +53,9 @@ region_unlink(plc_block_t *b)
 		b->region.ds_next->region.ds_prev = b->region.ds_prev;
 	b->region.ds = NULL;
 	b->region.ds_prev = b->region.ds_next = NULL;
+	/* for the leak verdict: where a RAM dataspace lost its last region */
+	if (!ds->regions && ds->kind == DS_RAM)
+		ds->detach_site = m->site;
 }
 
 /* Before 24.02, a dataspace that went away took its regions with it. */
@@ -75,7 +78,7 @@ release_regions_of(rme_model_t *m, struct ds *ds, bool tearing_down)
 		struct rm *owner = rm_of_block(b);
 		uint64_t addr = b->addr;
 
-		region_unlink(b);
+		region_unlink(m, b);
 		if (detaches_implicitly(m) && !tearing_down) {
 			plc_free(&owner->map, addr);
 			plc_trim(&owner->map);
@@ -150,7 +153,7 @@ rm_delete(rme_model_t *m, struct rm *rm, bool tearing_down)
 	release_regions_of(m, &rm->ds, tearing_down);
 	for (plc_block_t *b = plc_first(&rm->map); b; b = plc_next(b))
 		if (b->used)
-			region_unlink(b);
+			region_unlink(m, b);
 	plc_fini(&rm->map);
 	if (rm->faulters)
 		host_free(m, rm->faulters, rm->faulters_cap * sizeof(*rm->faulters));
@@ -461,7 +464,7 @@ rme_detach(rme_model_t *m, rme_cap_t rm_cap, rme_addr_t addr)
 	if (!b || (model_is_linux(m) && b->addr != addr))
 		return RME_OK;
 	/* cannot fail: freeing the block gives the node that the merge takes (plc_free) */
-	region_unlink(b);
+	region_unlink(m, b);
 	plc_free_block(&rm->map, b);
 	plc_trim(&rm->map);
 	return RME_OK;

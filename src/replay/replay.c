@@ -3,12 +3,14 @@
  * (and the mmap layer) up as the directives say, runs every operation
  * through the executor (rmemu/executor.h) on the model's Genode-level
  * operations, judges the checks, compares each actual result with what
- * the trace expects, and tears down.
+ * the trace expects, judges what the trace left and lost, and tears
+ * down.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include <rmemu/executor.h>
+#include <rmemu/mmap.h>
 #include <rmemu/prims_model.h>
 #include <rmemu/replay.h>
 
@@ -28,6 +30,7 @@ struct replay {
 	rme_replay_report_t *report;
 	rme_replay_diag_fn diag;
 	void *diag_ctx;
+	size_t lost_said;               /* lost dataspaces reported so far */
 };
 
 static void
@@ -190,6 +193,72 @@ set_up(struct replay *r, char *msg, size_t msglen)
 	return RME_OK;
 }
 
+/* The lost dataspaces said one by one; the rest are counted in the report. */
+enum { LOST_SAID_MAX = 10 };
+
+/* A lost dataspace, said at the line that allocated it. */
+static void
+say_lost(void *ctx, const rme_lost_ds_t *lost)
+{
+	struct replay *r = ctx;
+	char msg[256], where[64];
+
+	if (r->lost_said++ == LOST_SAID_MAX)
+		say(r, 0, "leak: more RAM dataspaces are lost (the summary counts them)");
+	if (r->lost_said > LOST_SAID_MAX)
+		return;
+
+	if (lost->detach_site)
+		snprintf(where, sizeof(where), "its last region was detached at line %lu",
+		         (unsigned long)lost->detach_site);
+	else
+		snprintf(where, sizeof(where), "it was never attached");
+	snprintf(msg, sizeof(msg), "leak: the RAM dataspace of 0x%llx bytes allocated here is lost: "
+	         "no name, region or mapping refers to it any more (%s)",
+	         (unsigned long long)lost->size, where);
+	say(r, lost->alloc_site, msg);
+}
+
+static int
+hold_ram(void *ctx, rme_prim_cap_t ds, uint64_t size)
+{
+	rme_cap_t **next = ctx;
+
+	(void)size;
+	*(*next)++ = ds;
+	return 0;
+}
+
+/*
+ * The leak verdict before any teardown: what the trace still holds (its
+ * dataspace names, the mmap layer's RAM) and what the model sees attached
+ * is left; every other RAM dataspace is lost, a leak.
+ */
+static rme_err_t
+judge_leaks(struct replay *r, const rme_allocator_t *alloc)
+{
+	rme_mmap_stats_t ms = { 0 };
+	rme_cap_t *held, *next;
+	size_t n;
+
+	if (r->mm)
+		rme_mmap_stats(replay_mmap_instance(r->mm), &ms);
+	n = r->nslots + ms.chunks;
+	held = alloc->alloc(alloc->ctx, (n ? n : 1) * sizeof(*held));
+	if (!held)
+		return RME_ERR_HOST_NO_MEMORY;
+	next = held;
+	for (size_t i = 0; i < r->nslots; i++)
+		if (rme_trace_slot_kind(r->trace, (int)i) == RME_TRACE_SLOT_DATASPACE)
+			*next++ = r->slots[i];
+	if (r->mm)
+		(void)rme_mmap_foreach_ram(replay_mmap_instance(r->mm), hold_ram, &next);
+	rme_model_leak_verdict(r->model, held, (size_t)(next - held), say_lost, r,
+	                       &r->report->leaks);
+	alloc->free(alloc->ctx, held, (n ? n : 1) * sizeof(*held));
+	return RME_OK;
+}
+
 static void
 tear_down(struct replay *r)
 {
@@ -291,6 +360,7 @@ run(struct replay *r)
 			continue;
 		}
 		msg[0] = 0;
+		rme_model_set_site(r->model, op->line > UINT32_MAX ? UINT32_MAX : (uint32_t)op->line);
 		err = execute(r, op, actual, &check_failed, msg, sizeof(msg));
 		if (err != RME_OK) {
 			if (err == RME_ERR_UNSUPPORTED)
@@ -370,6 +440,8 @@ rme_replay(rme_trace_t *trace, const rme_replay_options_t *options,
 	rme_quota(r.model, &report->quota);
 	report->quota.ram_used -= r.start_quota.ram_used;
 	report->quota.cap_used -= r.start_quota.cap_used;
+	if ((err = judge_leaks(&r, alloc)) != RME_OK)
+		goto out;
 	if (r.opt->teardown)
 		tear_down(&r);
 out:
