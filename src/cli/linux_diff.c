@@ -15,8 +15,12 @@
  * comparable: an address the layer picked (no hint, or a hint it could not
  * use) is mapped there on Linux with MAP_FIXED_NOREPLACE, which also proves
  * the place was free; a mapping Linux moved elsewhere is moved to where the
- * model put it. Differences that are intended (the area is full, a file
- * mapping is anonymous memory) are counted apart from real ones.
+ * model put it. The differences that are documented (the area is full,
+ * Linux 6.17's MREMAP_FIXED, merges by history Linux keeps ...) are in one
+ * list, each with its reason; they are counted apart from real ones, and
+ * those after which the two sides cannot be compared any more stop the
+ * comparison of the trace. The caller holds the count of compared
+ * operations against the operations the trace has up to such a stop.
  *
  * What an operation asks for comes from the executor's decoding
  * (rme_executor_decode), the same that fed the model, so the trace is read
@@ -55,6 +59,73 @@
 
 #include "linux_diff.h"
 
+/* The documented differences (linux_diff.h), each with its reason; doc/mmap.md explains them. */
+static const struct {
+	const char *name;
+	int stops;
+	const char *reason;
+} documented[LD_DOCUMENTED_COUNT] = {
+	[LD_AREA_FULL] = { "area-full", 0,
+		"the area is full: the layer gives ENOMEM where Linux, with the whole address space, "
+		"maps or moves the mapping elsewhere (it is put back)" },
+	[LD_AREA_END] = { "area-end", 0,
+		"the area ends where the layer refuses to grow a mapping in place (ENOMEM); Linux grew "
+		"it beyond (it is shrunk back)" },
+	[LD_MREMAP_FIXED_ORDER] = { "mremap-fixed-order", 0,
+		"Linux >= 6.17 checks MREMAP_FIXED's target before the old range (EINVAL), the layer "
+		"keeps the older EFAULT" },
+	[LD_MREMAP_DUPLICATE] = { "mremap-duplicate", 0,
+		"an old length of 0 duplicates a shared mapping on Linux, which the layer refuses "
+		"(EINVAL); Linux's copy is undone" },
+	[LD_MREMAP_DUPLICATE_FIXED] = { "mremap-duplicate-fixed", 1,
+		"Linux duplicated a shared mapping (old length 0) over the fixed target, which the "
+		"layer refuses; what the copy replaced cannot be restored" },
+	[LD_MREMAP_FIXED_SEVERAL] = { "mremap-fixed-several", 1,
+		"Linux >= 6.17 moved several mappings at once (MREMAP_FIXED), the model keeps the older "
+		"EFAULT" },
+	[LD_MERGE_HISTORY] = { "merge-history", 1,
+		"Linux has one VMA where the model has a boundary (merging by anon_vma and VM_ACCOUNT "
+		"history)" },
+	[LD_MERGE_APART] = { "merge-apart", 1,
+		"Linux keeps mappings apart that the model joins (merging by anon_vma history)" },
+	[LD_BEYOND_AREA] = { "beyond-area", 1,
+		"the operation reaches beyond the area's end, where Linux has this process's own "
+		"memory" },
+	[LD_LOCK_LIMIT] = { "lock-limit", 1,
+		"Linux refused a lock for this process's RLIMIT_MEMLOCK, which the model does not "
+		"have" },
+	[LD_MAP_COUNT_NEAR] = { "map-count-near", 1,
+		"Linux's map-count limit leaves this process fewer mappings than the trace's "
+		"map-count-max, and the count gets close to it" },
+	[LD_MAP_COUNT_SETUP] = { "map-count-setup", 1,
+		"Linux's map-count limit cannot be brought to the trace's map-count-max here" },
+};
+
+const char *
+linux_documented_name(linux_documented_t d)
+{
+	return documented[d].name;
+}
+
+const char *
+linux_documented_reason(linux_documented_t d)
+{
+	return documented[d].reason;
+}
+
+int
+linux_documented_stops(linux_documented_t d)
+{
+	return documented[d].stops;
+}
+
+int
+linux_diff_comparable(rme_trace_op_kind_t kind)
+{
+	return rme_executor_is_libc(kind) || kind == RME_TRACE_OP_READ ||
+	       kind == RME_TRACE_OP_WRITE || kind == RME_TRACE_OP_EXEC;
+}
+
 /* Whether the kernel has Linux 6.17's relaxed MREMAP_FIXED (moves of several mappings). */
 static int
 kernel_at_least_6_17(void)
@@ -85,10 +156,12 @@ linux_diff_init(struct linux_diff *ld)
 	}
 }
 
-/* Wipe Linux's side after a trace. */
+/* Wipe Linux's side after a trace, and everything the report said of it. */
 void
 linux_diff_finish(struct linux_diff *ld)
 {
+	int relaxed = ld->relaxed_mremap;
+
 	if (ld->host)
 		munmap(ld->host, ld->area_size);
 	if (ld->pad)
@@ -96,28 +169,38 @@ linux_diff_finish(struct linux_diff *ld)
 	if (ld->locked_all)
 		munlockall();   /* mlockall locked this whole process, for every trace after it */
 	linux_maps_close(&ld->maps);
-	ld->host = NULL;
-	ld->pad = NULL;
-	ld->pad_len = 0;
-	ld->ready = 0;
-	ld->disabled = 0;
-	ld->locks_seen = 0;
-	ld->locked_all = 0;
-	ld->count_stop = 0;
-	ld->count_check = 0;
-	ld->since_full = 0;
-	ld->file_budget = 0;
-	ld->why_disabled[0] = 0;
+	memset(ld, 0, sizeof(*ld));
+	ld->maps.fd = -1;
+	ld->relaxed_mremap = relaxed;
 }
 
+/* No comparison for this trace: why (not a difference: nothing to compare, or an error). */
 static void
-disable(struct linux_diff *ld, const char *why, size_t line)
+disable(struct linux_diff *ld, const char *why)
 {
 	ld->disabled = 1;
-	if (line)
-		snprintf(ld->why_disabled, sizeof(ld->why_disabled), "stopped at line %zu: %s", line, why);
-	else
-		snprintf(ld->why_disabled, sizeof(ld->why_disabled), "%s", why);
+	snprintf(ld->why_disabled, sizeof(ld->why_disabled), "%s", why);
+}
+
+/*
+ * A documented difference at line: counted; one that stops ends the
+ * comparison of the trace (before the operation at line, with before set).
+ */
+static void
+met_documented(struct linux_diff *ld, linux_documented_t d, size_t line, int before)
+{
+	ld->documented[d]++;
+	if (!documented[d].stops) {
+		ld->intended++;
+		return;
+	}
+	ld->disabled = 1;
+	ld->has_stop = 1;
+	ld->stop = d;
+	ld->stop_line = line;
+	ld->stop_before = before;
+	snprintf(ld->why_disabled, sizeof(ld->why_disabled), "%s: %s", documented[d].name,
+	         documented[d].reason);
 }
 
 /* ---- The map-count limit -------------------------------------------------------- */
@@ -142,7 +225,7 @@ bring_limit(struct linux_diff *ld, uint64_t trace_max)
 	char *pad;
 
 	if (!sys || have < 0) {
-		disable(ld, "vm.max_map_count or this process's mappings cannot be read", 0);
+		met_documented(ld, LD_MAP_COUNT_SETUP, 0, 1);   /* vm.max_map_count or the maps unreadable */
 		return;
 	}
 	if (sys < trace_max + (uint64_t)have) {
@@ -158,7 +241,7 @@ bring_limit(struct linux_diff *ld, uint64_t trace_max)
 		pad = mmap(NULL, pages * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 		           -1, 0);
 		if (pad == MAP_FAILED) {
-			disable(ld, "no room to bring Linux's map-count limit to the trace's", 0);
+			met_documented(ld, LD_MAP_COUNT_SETUP, 0, 1);   /* no room for the padding */
 			return;
 		}
 		ld->pad = pad;
@@ -168,7 +251,7 @@ bring_limit(struct linux_diff *ld, uint64_t trace_max)
 	}
 	have = linux_map_count(&ld->maps);
 	if (have < 0 || (uint64_t)have != want) {
-		disable(ld, "cannot bring Linux's map-count limit to the trace's exactly", 0);
+		met_documented(ld, LD_MAP_COUNT_SETUP, 0, 1);   /* not exactly */
 		return;
 	}
 	ld->outside = (uint64_t)have;
@@ -205,7 +288,7 @@ set_up(struct linux_diff *ld, const rme_replay_step_t *step, char *msg, size_t m
 
 	ld->ready = 1;
 	if (!d->has_mmap_area) {
-		disable(ld, "no mmap-area: nothing to compare", 0);
+		disable(ld, "no mmap-area: nothing to compare");
 		return 0;
 	}
 	if (linux_maps_open(&ld->maps) != 0) {
@@ -482,9 +565,7 @@ lock_limited(struct linux_diff *ld, const rme_replay_step_t *step, int failed, i
 {
 	if (!failed || model_errno(step->actual) || (e != ENOMEM && e != EAGAIN && e != EPERM))
 		return 0;
-	ld->intended++;
-	disable(ld, "Linux refused a lock for this process's RLIMIT_MEMLOCK, which the model does "
-	        "not have", step->op->line);
+	met_documented(ld, LD_LOCK_LIMIT, step->op->line, 0);
 	return 1;
 }
 
@@ -551,7 +632,7 @@ diff_mmap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_execut
 		if (p != MAP_FAILED) {
 			munmap(p, len);
 			if (strcmp(step->actual->errno_name, "ENOMEM") == 0) {
-				ld->intended++;   /* the area is full; Linux maps elsewhere */
+				met_documented(ld, LD_AREA_FULL, step->op->line, 0);
 				return 0;
 			}
 		}
@@ -662,14 +743,13 @@ diff_mremap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_exec
 		 * the reference describe.
 		 */
 		if (p == MAP_FAILED && errno == EINVAL) {
-			ld->intended++;   /* refused either way, nothing changed */
+			/* refused either way, nothing changed */
+			met_documented(ld, LD_MREMAP_FIXED_ORDER, op->line, 0);
 			return 0;
 		}
 		if (p != MAP_FAILED && new_len <= old_len) {
 			/* Linux has unmapped the target as well: no comparing after this */
-			ld->intended++;
-			disable(ld, "Linux >= 6.17 moved several mappings at once (MREMAP_FIXED), the "
-			        "model keeps the older EFAULT", op->line);
+			met_documented(ld, LD_MREMAP_FIXED_SEVERAL, op->line, 0);
 			return 0;
 		}
 	}
@@ -681,12 +761,11 @@ diff_mremap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_exec
 		 * that both sides stay comparable; a copy made over a fixed
 		 * target has replaced what was there, which cannot be undone.
 		 */
-		ld->intended++;
 		if (has_fixed) {
-			disable(ld, "Linux duplicated a shared mapping (old length 0) over the fixed "
-			        "target, which the layer refuses (a documented deviation)", op->line);
+			met_documented(ld, LD_MREMAP_DUPLICATE_FIXED, op->line, 0);
 			return 0;
 		}
+		met_documented(ld, LD_MREMAP_DUPLICATE, op->line, 0);
 		if (munmap(p, new_len) != 0) {
 			snprintf(msg, msglen, "linux: cannot unmap the copy Linux made of a shared mapping");
 			return 1;
@@ -702,15 +781,13 @@ diff_mremap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_exec
 		 * and keeps apart mappings with different anon_vmas). The mappings
 		 * have diverged; stop comparing (doc/mmap.md, deviations).
 		 */
-		ld->intended++;
-		disable(ld, "Linux has one VMA where the model has a boundary (merging by anon_vma "
-		        "and VM_ACCOUNT history)", op->line);
+		met_documented(ld, LD_MERGE_HISTORY, op->line, 0);
 		return 0;
 	}
 	if (!model_ok && p == to_host(ld, old) && !in_area(ld, old, new_len) &&
 	    strcmp(step->actual->errno_name, "ENOMEM") == 0) {
 		/* the area ends there for the layer; Linux grew it in place beyond: shrink it back */
-		ld->intended++;
+		met_documented(ld, LD_AREA_END, op->line, 0);
 		if (mremap(p, new_len, old_len, 0) == MAP_FAILED) {
 			snprintf(msg, msglen, "linux: cannot shrink the mapping back to the area");
 			return 1;
@@ -720,7 +797,7 @@ diff_mremap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_exec
 	if (!model_ok && p != MAP_FAILED && strcmp(step->actual->errno_name, "ENOMEM") == 0 &&
 	    !in_area(ld, (uint64_t)(uintptr_t)p - (uint64_t)(uintptr_t)ld->host + ld->area_base, new_len)) {
 		/* the area is full: Linux moved it out of the area; put it back */
-		ld->intended++;
+		met_documented(ld, LD_AREA_FULL, op->line, 0);
 		if (mremap(p, new_len, old_len, MREMAP_MAYMOVE | MREMAP_FIXED,
 		           to_host(ld, old)) == MAP_FAILED) {
 			snprintf(msg, msglen, "linux: cannot move the mapping back to %#llx",
@@ -736,9 +813,7 @@ diff_mremap(struct linux_diff *ld, const rme_replay_step_t *step, const rme_exec
 		 * differ), and refuses to move a range over both (doc/mmap.md,
 		 * deviations); likewise where mlockall made their flags equal.
 		 */
-		ld->intended++;
-		disable(ld, "Linux keeps mappings apart that the model joins (merging by anon_vma "
-		        "history)", op->line);
+		met_documented(ld, LD_MERGE_APART, op->line, 0);
 		return 0;
 	}
 	if (compare_outcome(step->actual, p == MAP_FAILED, errno, msg, msglen))
@@ -780,9 +855,7 @@ diff_range(struct linux_diff *ld, const rme_replay_step_t *step, const rme_execu
 		 */
 		if (in_area(ld, addr, 0) && addr < ld->area_base + ld->area_size &&
 		    !(model_errno(step->actual) && strcmp(model_errno(step->actual), "EINVAL") == 0)) {
-			ld->intended++;
-			disable(ld, "the operation reaches beyond the area's end, where Linux has this "
-			        "process's own memory", step->op->line);
+			met_documented(ld, LD_BEYOND_AREA, step->op->line, 0);
 		}
 		return 0;
 	}
@@ -970,6 +1043,7 @@ linux_diff_observe(void *ctx, const rme_replay_step_t *step, char *msg, size_t m
 	struct linux_diff *ld = ctx;
 	struct touched t = { .n = 0 };
 	rme_executor_call_t c;
+	size_t skipped_before = ld->skipped;
 	int differ;
 
 	ld->ran = 0;
@@ -982,8 +1056,7 @@ linux_diff_observe(void *ctx, const rme_replay_step_t *step, char *msg, size_t m
 	if (ld->disabled || !step->mmap)
 		return 0;
 	if (ld->count_stop && ld->last_count >= ld->count_stop && rme_executor_is_libc(step->op->kind)) {
-		disable(ld, "Linux's map-count limit leaves this process fewer mappings than the "
-		        "trace's map-count-max, and the count gets close to it", step->op->line);
+		met_documented(ld, LD_MAP_COUNT_NEAR, step->op->line, 1);
 		return 0;
 	}
 	ld->locks_seen |= is_lock_op(step->op);
@@ -1011,8 +1084,10 @@ linux_diff_observe(void *ctx, const rme_replay_step_t *step, char *msg, size_t m
 		ld->differences += differ != 0;
 		return differ;
 	}
-	ld->compared++;
 	ld->last_count = rme_mmap_count(step->mmap);
+	if (ld->skipped != skipped_before)
+		return differ;   /* outside the area: not run on Linux */
+	ld->compared++;
 	if (ld->disabled)
 		return differ;   /* the comparison stopped at this operation */
 	if (!differ)

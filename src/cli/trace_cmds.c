@@ -224,26 +224,61 @@ replay_options(int argc, char **argv, struct replay_cmd *rc)
 	return -1;
 }
 
-/* What the Linux comparison of one trace found; then it is ready for the next. */
-static void
-report_linux(struct replay_cmd *rc, const char *path)
+/*
+ * What the Linux comparison of one trace found; then it is ready for the
+ * next. The comparison must have taken every operation Linux can run among
+ * the first ran of the trace, up to a documented stop: returns 0 if it
+ * did, else -1 (also when it compared nothing at all) with the reason said.
+ */
+static int
+report_linux(struct replay_cmd *rc, const char *path, const rme_trace_t *trace, size_t ran)
 {
 	struct linux_diff *ld = &rc->ld;
+	size_t holds = 0, last = 0;
+	char documented[512] = "";
+	int ok = 1;
 
-	if (ld->disabled)
-		fprintf(stderr, "%s: linux: not compared: %s (before: %zu operations compared, "
-		        "%zu differences, %zu intended)\n", path, ld->why_disabled, ld->compared,
-		        ld->differences, ld->intended);
-	else if (!rc->quiet)
-		fprintf(stderr, "%s: linux: %zu operations compared, %zu differences, "
-		        "%zu intended (documented deviations, doc/mmap.md), %zu outside the area not run; "
-		        "%zu ranges compared, %zu of them the whole area, %zu deferred to it; "
-		        "%zu whole mappings files read\n",
-		        path, ld->compared, ld->differences, ld->intended, ld->skipped,
-		        ld->compared_ranges, ld->full_compares, ld->deferred, ld->maps.reads);
+	/* what the trace holds for Linux, counted from the trace, not by the comparison */
+	for (size_t i = 0; rme_trace_directives(trace)->has_mmap_area && i < ran; i++) {
+		const rme_trace_op_t *op = rme_trace_op(trace, i);
+
+		if (ld->has_stop && (op->line > ld->stop_line ||
+		                     (ld->stop_before && op->line == ld->stop_line)))
+			break;
+		if (linux_diff_comparable(op->kind)) {
+			holds++;
+			last = op->line;
+		}
+	}
+	for (int d = 0; d < LD_DOCUMENTED_COUNT; d++) {
+		size_t len = strlen(documented);
+
+		if (ld->documented[d])
+			snprintf(documented + len, sizeof(documented) - len, "%s%s %zu", len ? ", " : "",
+			         linux_documented_name((linux_documented_t)d), ld->documented[d]);
+	}
+	if (ld->compared == 0) {
+		fprintf(stderr, "%s: linux: nothing compared: %s\n", path,
+		        ld->why_disabled[0] ? ld->why_disabled : "no operation that Linux can run");
+		ok = 0;
+	} else if (ld->compared + ld->skipped != holds) {
+		fprintf(stderr, "%s: linux: only %zu of the %zu operations up to line %zu were compared "
+		        "(%zu outside the area)\n", path, ld->compared, holds, last, ld->skipped);
+		ok = 0;
+	} else if (!rc->quiet || ld->has_stop) {
+		fprintf(stderr, "%s: linux: %zu operations compared of %zu, %zu differences, "
+		        "%zu outside the area not run; %zu ranges compared, %zu of them the whole area, "
+		        "%zu deferred to it; %zu whole mappings files read; documented differences: %s",
+		        path, ld->compared, holds, ld->differences, ld->skipped, ld->compared_ranges,
+		        ld->full_compares, ld->deferred, ld->maps.reads,
+		        documented[0] ? documented : "none");
+		if (ld->has_stop)
+			fprintf(stderr, "; stopped at line %zu at a documented difference, %s",
+			        ld->stop_line, ld->why_disabled);
+		fputc('\n', stderr);
+	}
 	linux_diff_finish(ld);
-	ld->compared = ld->differences = ld->intended = ld->skipped = 0;
-	ld->compared_ranges = ld->full_compares = ld->deferred = 0;
+	return ok ? 0 : -1;
 }
 
 /* --out: the canonical trace with the actual results and the quota notes; 0 or -1. */
@@ -313,8 +348,10 @@ replay_one(struct replay_cmd *rc, const char *arg, int *status)
 	}
 	err = rme_replay(t.trace, &rc->opt, &rep, print_divergence, &ui);
 	cli_progress_end(&ui.progress);
-	if (rc->against_linux)
-		report_linux(rc, t.path);
+	if (rc->against_linux && err == RME_OK && report_linux(rc, t.path, t.trace, rep.operations) != 0)
+		*status = EXIT_DIVERGED;
+	else if (rc->against_linux)
+		linux_diff_finish(&rc->ld);
 	if (err != RME_OK) {
 		if (err != RME_ERR_UNSUPPORTED && err != RME_ERR_INVALID_ARGUMENT)
 			fprintf(stderr, "rmemu: %s: replay failed: %s\n", t.path, rme_err_str(err));
