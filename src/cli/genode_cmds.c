@@ -421,7 +421,7 @@ bind(struct side *s, const rme_trace_op_t *op)
 }
 
 struct diff_stats {
-	size_t compared, differences, skipped, by_shape, loose, quotas;
+	size_t compared, differences, skipped, by_shape, loose, quotas, unmeasured;
 	size_t shown, max_shown;
 };
 
@@ -470,7 +470,8 @@ diff_usage(FILE *out)
 	      "an address; everything else must be identical. Operations that the Genode\n"
 	      "component marked \"# skipped\" are not compared. Where both lines note\n"
 	      "\"# measured: ram=... caps=...\" (the quota changed since the start), the\n"
-	      "changes must be equal.\n"
+	      "changes must be equal; where only one does, the other must say why it\n"
+	      "has none (\"# unmeasured: ...\"), else that is a difference.\n"
 	      "\n"
 	      "  -n, --max N  show at most N differences (default 10)\n"
 	      "  -q, --quiet  print only the summary\n"
@@ -565,16 +566,42 @@ compare_results(struct diff_stats *st, const struct side *a, const struct side *
 	}
 }
 
-/* Where both lines note a measured quota change, the changes must be equal. */
+/* Whether source line n notes that the component could not measure there. */
+static int
+line_unmeasured(const struct side *s, size_t n)
+{
+	const char *end;
+
+	return line_find(s, n, "# unmeasured:", &end) != NULL;
+}
+
+/*
+ * Quota measurements: where both lines note one, the changes must be
+ * equal; where only one does, the other must say why it has none (the
+ * component's "# unmeasured: ..."), else that is a difference, so that a
+ * side whose notes went missing cannot make the comparison count nothing.
+ */
 static void
 compare_quotas(struct diff_stats *st, const struct side *a, const struct side *b,
                const rme_trace_op_t *oa, const rme_trace_op_t *ob)
 {
 	long long ram_a, caps_a, ram_b, caps_b;
+	int has_a = line_measured(a, oa->line, &ram_a, &caps_a);
+	int has_b = line_measured(b, ob->line, &ram_b, &caps_b);
 	char msg[400];
 
-	if (!line_measured(a, oa->line, &ram_a, &caps_a) || !line_measured(b, ob->line, &ram_b, &caps_b))
+	if (!has_a && !has_b)
 		return;
+	if (!has_a || !has_b) {
+		if (line_unmeasured(has_a ? b : a, has_a ? ob->line : oa->line)) {
+			st->unmeasured++;
+			return;
+		}
+		snprintf(msg, sizeof(msg), "%s has a quota measurement, %s has none",
+		         has_a ? "A" : "B", has_a ? "B" : "A");
+		report(st, a, b, oa, ob, msg);
+		return;
+	}
 	st->quotas++;
 	if (ram_a != ram_b || caps_a != caps_b) {
 		snprintf(msg, sizeof(msg), "the quota changed differently since the start: "
@@ -621,8 +648,9 @@ print_diff_summary(const struct diff_stats *st)
 		printf("... and %zu more\n", st->differences - st->shown);
 	printf("%zu operations compared, %zu differences, %zu skipped, %zu placed by env (compared by shape)",
 	       st->compared, st->differences, st->skipped, st->by_shape);
-	if (st->quotas)
-		printf(", %zu quota measurements compared", st->quotas);
+	printf(", %zu quota measurements compared", st->quotas);
+	if (st->unmeasured)
+		printf(" (%zu unmeasured on one side)", st->unmeasured);
 	if (st->loose)
 		printf(", %zu faults named on one side only", st->loose);
 	printf("\n");
@@ -631,7 +659,7 @@ print_diff_summary(const struct diff_stats *st)
 int
 cmd_diff(int argc, char **argv)
 {
-	struct diff_stats st = { 0, 0, 0, 0, 0, 0, 0, 10 };
+	struct diff_stats st = { .max_shown = 10 };
 	struct side a, b;
 	size_t na, nb;
 	char why[256];
