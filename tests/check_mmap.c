@@ -1480,6 +1480,20 @@ START_TEST(errno_names_round_trip)
 	ck_assert_int_eq(rme_errno_from_err(RME_ERR_OUT_OF_CAPS), RME_ENOMEM);
 	ck_assert_int_eq(rme_errno_from_err(RME_ERR_HOST_NO_MEMORY), RME_ENOMEM);
 	ck_assert_int_eq(rme_errno_from_err(RME_OK), 0);
+	/* every error has its own errno; what is no error at all is EIO, and only that */
+	for (int err = 1; err < RME_ERR_COUNT_; err++) {
+		int e2 = rme_errno_from_err((rme_err_t)err);
+		ck_assert_msg(e2 != 0 && e2 != RME_EIO, "%s becomes %s", rme_err_name((rme_err_t)err),
+		              rme_errno_name(e2));
+	}
+	ck_assert_int_eq(rme_errno_from_err(RME_ERR_COUNT_), RME_EIO);
+	ck_assert_int_eq(rme_errno_from_err((rme_err_t)1000), RME_EIO);
+	ck_assert_str_eq(rme_errno_name(RME_EIO), "EIO");
+	ck_assert_int_eq(rme_errno_from_err(RME_ERR_INVALID_DATASPACE), RME_EFAULT);
+	ck_assert_int_eq(rme_errno_from_err(RME_ERR_INVALID_ARGUMENT), RME_EINVAL);
+	ck_assert_int_eq(rme_errno_from_err(RME_ERR_UNSUPPORTED), RME_EOPNOTSUPP);
+	ck_assert_int_eq(rme_errno_from_err(RME_ERR_REGION_CONFLICT), RME_ENOMEM);
+	ck_assert_int_eq(rme_errno_from_err(RME_ERR_DENIED), RME_ENOMEM);
 }
 END_TEST
 

@@ -32,6 +32,7 @@ extern "C" {
 /* X(name, number, description) */
 #define RME_ERRNOS(X) \
 	X(EPERM,       1, "operation not permitted") \
+	X(EIO,         5, "input/output error (a primitive failed in a way the layer does not know)") \
 	X(EBADF,       9, "bad file descriptor") \
 	X(EAGAIN,     11, "resource temporarily unavailable") \
 	X(ENOMEM,     12, "cannot allocate memory") \
@@ -57,7 +58,12 @@ RME_EXPORT const char *rme_errno_str(int err);
 /* Parse a name ("EINVAL", or "0") back; returns 0 on success, -1 if unknown. */
 RME_EXPORT int rme_errno_from_name(const char *name, int *out);
 
-/* The errno a failing Genode primitive becomes (table in doc/mmap.md). */
+/*
+ * The errno a failing Genode primitive becomes (table in doc/mmap.md). A
+ * value that is no rme_err_t becomes EIO, which no call of the layer gives
+ * otherwise: a primitive has a bug, and says so instead of passing for a
+ * bad argument.
+ */
 RME_EXPORT int rme_errno_from_err(rme_err_t err);
 
 /* ---- Constants ----------------------------------------------------------- */

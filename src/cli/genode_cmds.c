@@ -63,6 +63,10 @@ genode_log_usage(FILE *out)
 	      "marked \"" GENODE_PROVENANCE_MARK "\" before it (since the run before) come\n"
 	      "first, as comments: where the trace came from.\n"
 	      "\n"
+	      "Exit status: 0 for a run that finished ([rmemu-done]), 1 if the component\n"
+	      "reported an error, 2 for a run that did not finish (the trace is still\n"
+	      "written), bad usage or a log without a trace.\n"
+	      "\n"
 	      "  -o, --out FILE  write the trace to FILE instead of standard output\n"
 	      "  -h, --help      show this help\n", out);
 }
@@ -208,9 +212,12 @@ cmd_genode_log(int argc, char **argv)
 		fprintf(stderr, "rmemu genode-log: %s: the component reported an error\n", cli_name(path));
 		return EXIT_DIVERGED;
 	}
-	if (!done)
-		fprintf(stderr, "rmemu genode-log: %s: warning: no [rmemu-done] line; the trace may be cut short\n",
-		        cli_name(path));
+	if (!done) {
+		/* the component crashed, hung or the log was cut: what it printed is no whole run */
+		fprintf(stderr, "rmemu genode-log: %s: no [rmemu-done] line after the last run's trace: "
+		        "the run did not finish (it crashed, or the log is cut short)\n", cli_name(path));
+		return EXIT_USAGE;
+	}
 	if (!provenance)
 		fprintf(stderr, "rmemu genode-log: %s: warning: no \"%s\" lines: the trace does not say where it came from\n",
 		        cli_name(path), GENODE_PROVENANCE_MARK);

@@ -76,29 +76,44 @@ struct quota_note {
 struct quota_notes {
 	struct quota_note *v;           /* in operation order */
 	size_t n, cap, cursor;
-	int incomplete;                 /* no memory for one: notes are left out */
 	char text[64];
 	struct linux_diff *linux_diff;  /* or NULL */
 };
 
 static int
+noted(rme_trace_op_kind_t kind)
+{
+	return kind == RME_TRACE_OP_EXPECT_QUOTA || kind == RME_TRACE_OP_EXPECT_LEAK_FREE;
+}
+
+/*
+ * Room for a note at every check of the trace, taken before the replay, so
+ * that no note can go missing for lack of memory on the way (rmemu diff
+ * would find the missing ones; the command stops before that). 0 or -1.
+ */
+static int
+quota_notes_prepare(struct quota_notes *qn, const rme_trace_t *trace)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rme_trace_op_count(trace); i++)
+		n += noted(rme_trace_op(trace, i)->kind);
+	qn->v = malloc((n ? n : 1) * sizeof(*qn->v));
+	qn->cap = n;
+	return qn->v ? 0 : -1;
+}
+
+static int
 quota_notes_observe(void *ctx, const rme_replay_step_t *step, char *msg, size_t msglen)
 {
 	struct quota_notes *qn = ctx;
-	rme_trace_op_kind_t kind = step->op->kind;
 
-	if (kind == RME_TRACE_OP_EXPECT_QUOTA || kind == RME_TRACE_OP_EXPECT_LEAK_FREE) {
+	if (noted(step->op->kind)) {
 		rme_quota_t q;
 
 		if (qn->n == qn->cap) {
-			size_t cap = qn->cap ? 2 * qn->cap : 64;
-			struct quota_note *v = realloc(qn->v, cap * sizeof(*v));
-			if (!v) {
-				qn->incomplete = 1;
-				goto chain;
-			}
-			qn->v = v;
-			qn->cap = cap;
+			snprintf(msg, msglen, "internal error: more checks than quota notes");
+			return 1;
 		}
 		rme_quota(step->model, &q);
 		qn->v[qn->n++] = (struct quota_note){
@@ -107,7 +122,6 @@ quota_notes_observe(void *ctx, const rme_replay_step_t *step, char *msg, size_t 
 			(long long)(q.cap_used - step->start_quota->cap_used),
 		};
 	}
-chain:
 	return qn->linux_diff ? linux_diff_observe(qn->linux_diff, step, msg, msglen) : 0;
 }
 
@@ -134,7 +148,6 @@ quota_notes_reset(struct quota_notes *qn)
 	free(qn->v);
 	qn->v = NULL;
 	qn->n = qn->cap = qn->cursor = 0;
-	qn->incomplete = 0;
 }
 
 static void
@@ -291,10 +304,7 @@ write_replayed(struct replay_cmd *rc, const struct loaded *t)
 		fprintf(stderr, "rmemu replay: %s: %s\n", rc->out_path, strerror(errno));
 		return -1;
 	}
-	if (rc->qn.incomplete)
-		fprintf(stderr, "rmemu: %s: out of memory: the quota notes are left out\n", t->path);
-	rme_trace_print_annotated(t->trace, 1, rc->qn.incomplete ? NULL : quota_note, &rc->qn,
-	                          cli_write_file, f);
+	rme_trace_print_annotated(t->trace, 1, quota_note, &rc->qn, cli_write_file, f);
 	if (f != stdout && fclose(f) != 0) {
 		fprintf(stderr, "rmemu replay: %s: %s\n", rc->out_path, strerror(errno));
 		return -1;
@@ -342,6 +352,12 @@ replay_one(struct replay_cmd *rc, const char *arg, int *status)
 	rc->opt.progress = print_progress;
 	rc->opt.progress_ctx = &ui;
 	if (rc->out_path) {
+		if (quota_notes_prepare(&rc->qn, t.trace) != 0) {
+			fprintf(stderr, "%s: out of memory for the quota notes of --out\n", t.path);
+			*status = EXIT_USAGE;
+			rme_trace_free(t.trace);
+			return;
+		}
 		rc->qn.linux_diff = rc->against_linux ? &rc->ld : NULL;
 		rc->opt.observe = quota_notes_observe;
 		rc->opt.observe_ctx = &rc->qn;

@@ -140,8 +140,10 @@ rme_errno_from_err(rme_err_t err)
 	case RME_ERR_INVALID_DATASPACE: return RME_EFAULT;
 	case RME_ERR_INVALID_ARGUMENT:  return RME_EINVAL;
 	case RME_ERR_UNSUPPORTED:       return RME_EOPNOTSUPP;
-	default:                        return RME_EINVAL;
+	case RME_ERR_COUNT_:            break;
 	}
+	/* no default above: a new rme_err_t without an errno is a compiler warning */
+	return RME_EIO;
 }
 
 /* ---- Instances ---------------------------------------------------------------- */
