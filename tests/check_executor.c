@@ -351,6 +351,53 @@ START_TEST(fault_names_its_region_map_if_known)
 }
 END_TEST
 
+/* An expected address relative to a name: evaluated when the operation runs, kept when equal. */
+START_TEST(relative_results_are_compared_by_value)
+{
+	rme_trace_t *t = parse_text(
+		"rmemu-trace 1\n"
+		"mmap-area 0x100000000 16M\n"
+		"base = mmap 0 64K rw- private|anon -> ok\n"
+		"left = mmap base-0x1000 4K rw- private|anon|noreplace -> base-0x1000\n"
+		"wrong = mmap base-0x3000 4K rw- private|anon|noreplace -> base-0x2000\n"
+		"shrunk = mremap base 64K 32K -> base\n"
+		"sub = rm-create 1M\n"
+		"ds = ram-alloc 16K\n"
+		"a = attach sub ds at=0x1000 -> 0x1000\n"
+		"b = attach sub ds at=a+0x8000 -> a+0x8000\n");
+	int base = rme_trace_slot_find(t, "base", 4), a = rme_trace_slot_find(t, "a", 1);
+	size_t n = rme_trace_op_count(t);
+	struct rig r;
+
+	rig_up(&r, t);
+	run_to(&r, t, n);
+	for (size_t i = 0; i < n; i++) {
+		const rme_trace_op_t *op = rme_trace_op(t, i);
+		int match = rme_trace_result_matches(&op->expected, &op->actual);
+
+		ck_assert_msg(match == (i != 2), "line %zu: match %d", op->line, match);
+	}
+	/* kept relative, with the address it stood for */
+	ck_assert(rme_trace_op(t, 1)->actual.relative);
+	ck_assert_int_eq(rme_trace_op(t, 1)->actual.expr.slot, base);
+	ck_assert_int_eq(rme_trace_op(t, 1)->actual.expr.negative, 1);
+	ck_assert_uint_eq(rme_trace_op(t, 1)->actual.expr.offset, 0x1000);
+	ck_assert_uint_eq(rme_trace_op(t, 1)->actual.value, r.slots[base] - 0x1000);
+	ck_assert_uint_eq(rme_trace_result_value(&rme_trace_op(t, 1)->expected, r.slots),
+	                  r.slots[base] - 0x1000);
+	/* one that landed elsewhere is a plain number */
+	ck_assert(!rme_trace_op(t, 2)->actual.relative);
+	ck_assert_uint_eq(rme_trace_op(t, 2)->actual.value, r.slots[base] - 0x3000);
+	ck_assert(rme_trace_op(t, 3)->actual.relative);
+	ck_assert_uint_eq(rme_trace_op(t, 3)->actual.value, r.slots[base]);
+	ck_assert(rme_trace_op(t, 7)->actual.relative);
+	ck_assert_int_eq(rme_trace_op(t, 7)->actual.expr.slot, a);
+	ck_assert_uint_eq(rme_trace_op(t, 7)->actual.value, 0x9000);
+	rig_down(&r);
+	rme_trace_free(t);
+}
+END_TEST
+
 static rme_err_t
 no_host_memory(void *ctx, uint64_t size, rme_prim_cap_t *ds)
 {
@@ -429,6 +476,7 @@ executor_suite(void)
 	tcase_add_test(tc, skipped_access_has_no_result);
 	tcase_add_test(tc, libc_without_layer_is_unsupported);
 	tcase_add_test(tc, fault_names_its_region_map_if_known);
+	tcase_add_test(tc, relative_results_are_compared_by_value);
 	tcase_add_test(tc, target_out_of_memory_stops_with_the_error_as_result);
 	tcase_add_test(tc, decode_gives_the_layers_constants);
 	suite_add_tcase(s, tc);

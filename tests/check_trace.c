@@ -835,6 +835,54 @@ START_TEST(test_address_expressions)
 }
 END_TEST
 
+START_TEST(test_relative_results)
+{
+	rme_trace_t *t = parse_ok(
+		"rmemu-trace 1\n"
+		"mmap-area 0x100000000 1G\n"
+		"base = mmap 0 64K rw- private|anon -> ok\n"
+		"left = mmap base-0x1000 4K rw- private|anon|noreplace -> base-0x1000\n"
+		"mid = mmap base+0x2000 4K r-- private|anon|fixed -> base+0x2000\n"
+		"same = mremap mid 4K 4K -> mid\n"
+		"zero = mremap mid 4K 4K -> mid-0\n"
+		"number = mmap 0 4K rw- private|anon -> 0x13fff0000\n");
+	uint64_t slots[16] = { 0 };
+	int base = rme_trace_slot_find(t, "base", 4), mid = rme_trace_slot_find(t, "mid", 3);
+	char *printed;
+
+	ck_assert(!rme_trace_op(t, 0)->expected.relative);
+	ck_assert_int_eq(rme_trace_op(t, 1)->expected.kind, RME_TRACE_RESULT_VALUE);
+	ck_assert(rme_trace_op(t, 1)->expected.relative);
+	ck_assert_uint_eq(rme_trace_op(t, 1)->expected.value, 0);   /* known only when it runs */
+	ck_assert_addr(&rme_trace_op(t, 1)->expected.expr, base, 1, 0x1000);
+	ck_assert_addr(&rme_trace_op(t, 2)->expected.expr, base, 0, 0x2000);
+	ck_assert_addr(&rme_trace_op(t, 3)->expected.expr, mid, 0, 0);
+	/* mid-0 is mid, as in other address expressions */
+	ck_assert_mem_eq(&rme_trace_op(t, 4)->expected, &rme_trace_op(t, 3)->expected,
+	                 sizeof(rme_trace_result_t));
+	/* a number stays a number, and its expression stays zero */
+	ck_assert(!rme_trace_op(t, 5)->expected.relative);
+	ck_assert_uint_eq(rme_trace_op(t, 5)->expected.value, 0x13fff0000);
+	ck_assert_addr(&rme_trace_op(t, 5)->expected.expr, 0, 0, 0);
+
+	slots[base] = 0x13fff0000;
+	slots[mid] = 0x13fff2000;
+	ck_assert_uint_eq(rme_trace_result_value(&rme_trace_op(t, 1)->expected, slots), 0x13ffef000);
+	ck_assert_uint_eq(rme_trace_result_value(&rme_trace_op(t, 3)->expected, slots), 0x13fff2000);
+	ck_assert_uint_eq(rme_trace_result_value(&rme_trace_op(t, 5)->expected, slots), 0x13fff0000);
+
+	/* the canonical printer keeps the relative form */
+	printed = print_trace(t, 0);
+	ck_assert_ptr_nonnull(strstr(printed, "noreplace -> base-0x1000\n"));
+	ck_assert_ptr_nonnull(strstr(printed, "fixed -> base+0x2000\n"));
+	ck_assert_ptr_nonnull(strstr(printed, "same = mremap mid 0x1000 0x1000 -> mid\n"));
+	ck_assert_ptr_nonnull(strstr(printed, "zero = mremap mid 0x1000 0x1000 -> mid\n"));
+	free(printed);
+	assert_round_trip(t);
+	rme_trace_free(t);
+}
+END_TEST
+
 START_TEST(test_numbers)
 {
 	static const struct {
@@ -1105,7 +1153,8 @@ static const error_case_t error_cases[] = {
 	{ "expect-leak-free -> ok\n", 2, 18, "expected end of line, found \"->\"" },
 	{ "expect-leak-free now\n", 2, 18, "expected end of line, found \"now\"" },
 	{ "mmap 0 4K rw- private|anon -> error OUT_OF_RAM\n", 2, 31,
-	  "expected a result of mmap (an address, ok or errno ENAME), found \"error\"" },
+	  "expected a result of mmap (an address (NUMBER, NAME, NAME+NUMBER or NAME-NUMBER), "
+	  "ok or errno ENAME), found \"error\"" },
 	{ "x = ram-alloc 4K -> errno ENOMEM\n", 2, 21,
 	  "expected a result of ram-alloc (ok or error NAME), found \"errno\"" },
 	{ "x = ram-alloc 4K -> 0x1000\n", 2, 21,
@@ -1117,8 +1166,27 @@ static const error_case_t error_cases[] = {
 	{ "munmap 0 4K -> 5\n", 2, 16,
 	  "expected a result of munmap (0, ok or errno ENAME), found \"5\"" },
 	{ "mmap 0 4K rw- private -> 99999999999999999999\n", 2, 26,
-	  "expected a result of mmap (an address, ok or errno ENAME), found "
-	  "\"99999999999999999999\"" },
+	  "expected a result of mmap (an address (NUMBER, NAME, NAME+NUMBER or NAME-NUMBER), "
+	  "ok or errno ENAME), found \"99999999999999999999\"" },
+	/* Address results relative to a name: only where an address is the result. */
+	{ "mmap 0 4K rw- private -> nothere\n", 2, 26,
+	  "expected a result of mmap (an address (NUMBER, NAME, NAME+NUMBER or NAME-NUMBER), "
+	  "ok or errno ENAME), found \"nothere\"" },
+	{ "m = mmap 0 4K rw- private -> m+0x1000\n", 2, 30,
+	  "expected a result of mmap (an address (NUMBER, NAME, NAME+NUMBER or NAME-NUMBER), "
+	  "ok or errno ENAME), found \"m+0x1000\"" },
+	{ "m = mmap 0 4K rw- private\nmremap m 4K 8K -> m+\n", 3, 19, "expected an address, found \"m+\"" },
+	{ "m = mmap 0 4K rw- private\nmremap m 4K 8K -> m+4K\n", 3, 21,
+	  "expected an offset, found \"4K\"" },
+	{ "m = mmap 0 4K rw- private\nmunmap m 4K -> m\n", 3, 16,
+	  "expected a result of munmap (0, ok or errno ENAME), found \"m\"" },
+	{ "m = mmap 0 4K rw- private\nread m -> m\n", 3, 11,
+	  "expected a result of read (a byte, ok, fault, unhandled or error NAME), found \"m\"" },
+	{ DS "attach env ds -> ds\n", 3, 18, "expected an address name, found \"ds\" (a dataspace)" },
+	{ "mmap-area 0x100000000 1G\n" DS "attach mmap_area ds -> mmap_area\n", 4, 24,
+	  "expected an address name, found \"mmap_area\" (a region map)" },
+	{ "m = mmap 0 4K rw- private\nmmap m 4K rw- private -> m ok\n", 3, 28,
+	  "expected end of line, found \"ok\"" },
 	{ "fault env -> ok\n", 2, 14, "expected a result of fault "
 	  "(NONE, READ ADDR, WRITE ADDR, EXEC ADDR or error NAME), found \"ok\"" },
 	{ "fault env -> READ\n", 2, 18, "expected an address, found end of line" },
@@ -1536,7 +1604,7 @@ gen_result(gen_t *g, rme_trace_op_kind_t kind)
 		} else if (pick < 4) {
 			gen_str(g, "ok");
 		} else if (kind == RME_TRACE_OP_MMAP || kind == RME_TRACE_OP_MREMAP) {
-			gen_number(g, gen_value(g), 0);
+			gen_addr(g);   /* a number or relative to a name */
 		} else {
 			gen_number(g, 0, 0);
 		}
@@ -1567,7 +1635,7 @@ gen_result(gen_t *g, rme_trace_op_kind_t kind)
 	default:
 		/* The Genode-level operations. */
 		if (pick < 2 && kind == RME_TRACE_OP_ATTACH)
-			gen_number(g, gen_value(g), 0);
+			gen_addr(g);
 		else if (pick < 4)
 			gen_str(g, "ok");
 		else
@@ -1923,14 +1991,16 @@ assert_round_trip(const rme_trace_t *t1)
 START_TEST(test_round_trip)
 {
 	unsigned ops_seen[RME_TRACE_OP_COUNT_] = { 0 };
-	unsigned results_seen[RME_TRACE_RESULT_FAULT_STATE + 1] = { 0 };
+	unsigned results_seen[RME_TRACE_RESULT_FAULT_STATE + 1] = { 0 }, relative_seen = 0;
 
 	for (uint64_t seed = 1; seed <= 3000; seed++) {
 		gen_t *g = gen_trace(seed, 40);
 		rme_trace_t *t = parse_ok(g->out.data);
 
-		for (size_t i = 0; i < rme_trace_op_count(t); i++)
+		for (size_t i = 0; i < rme_trace_op_count(t); i++) {
 			results_seen[rme_trace_op(t, i)->expected.kind]++;
+			relative_seen += rme_trace_op(t, i)->expected.relative != 0;
+		}
 		for (unsigned k = 0; k < RME_TRACE_OP_COUNT_; k++)
 			ops_seen[k] += g->ops_seen[k];
 		assert_round_trip(t);
@@ -1942,6 +2012,7 @@ START_TEST(test_round_trip)
 		ck_assert_msg(ops_seen[k] > 0, "no %s generated", rme_trace_op_name(k));
 	for (unsigned k = 0; k <= RME_TRACE_RESULT_FAULT_STATE; k++)
 		ck_assert_msg(results_seen[k] > 0, "result kind %u never generated", k);
+	ck_assert_msg(relative_seen > 0, "no address result relative to a name generated");
 }
 END_TEST
 
@@ -2144,6 +2215,14 @@ value_result(uint64_t value)
 	return (rme_trace_result_t){ .kind = RME_TRACE_RESULT_VALUE, .value = value };
 }
 
+/* An address written relative to slot (its value as the executor found it, or 0 parsed). */
+static rme_trace_result_t
+relative_result(int slot, int negative, uint64_t offset, uint64_t value)
+{
+	return (rme_trace_result_t){ .kind = RME_TRACE_RESULT_VALUE, .value = value, .relative = 1,
+	                             .expr = { slot, negative, offset } };
+}
+
 static rme_trace_result_t
 error_result(rme_err_t error)
 {
@@ -2236,6 +2315,15 @@ START_TEST(test_matches)
 		{ state_result(RME_FAULT_READ, 0x10), state_result(RME_FAULT_READ, 0x20), 0 },
 		{ state_result(RME_FAULT_WRITE, 0x10), state_result(RME_FAULT_READ, 0x10), 0 },
 		{ state_result(RME_FAULT_READ, 0x10), error_result(RME_ERR_INVALID_ARGUMENT), 0 },
+		/* An address relative to a name matches what the executor found equal to it. */
+		{ relative_result(2, 1, 0x1000, 0), relative_result(2, 1, 0x1000, 0x7000), 1 },
+		{ relative_result(2, 1, 0x1000, 0), relative_result(2, 0, 0x1000, 0x9000), 0 },
+		{ relative_result(2, 1, 0x1000, 0), relative_result(3, 1, 0x1000, 0x7000), 0 },
+		{ relative_result(2, 1, 0x1000, 0), relative_result(2, 1, 0x2000, 0x6000), 0 },
+		{ relative_result(2, 1, 0x1000, 0), value_result(0x7000), 0 },
+		{ relative_result(2, 1, 0x1000, 0), result_of(RME_TRACE_RESULT_OK), 0 },
+		{ value_result(0x7000), relative_result(2, 1, 0x1000, 0x7000), 1 },
+		{ result_of(RME_TRACE_RESULT_OK), relative_result(2, 1, 0x1000, 0x7000), 1 },
 	};
 
 	for (unsigned i = 0; i < sizeof cases / sizeof *cases; i++)
@@ -2273,6 +2361,8 @@ START_TEST(test_result_format)
 		{ RME_TRACE_OP_EXEC, result_of(RME_TRACE_RESULT_UNHANDLED_ANY), "unhandled" },
 		{ RME_TRACE_OP_FAULT, state_result(RME_FAULT_NONE, 0x5), "NONE" },
 		{ RME_TRACE_OP_FAULT, state_result(RME_FAULT_EXEC, 0x8), "EXEC 0x8" },
+		{ RME_TRACE_OP_MMAP, relative_result(4, 1, 0x1000, 0x6f000000), "base-0x1000" },
+		{ RME_TRACE_OP_ATTACH, relative_result(4, 0, 0, 0), "base" },
 	};
 	char buf[64];
 
@@ -2512,6 +2602,7 @@ trace_suite(void)
 	tcase_add_test(tc, test_libc_flags_and_locks);
 	tcase_add_test(tc, test_man_page_libc_example);
 	tcase_add_test(tc, test_address_expressions);
+	tcase_add_test(tc, test_relative_results);
 	tcase_add_test(tc, test_numbers);
 	tcase_add_test(tc, test_checks);
 	tcase_add_test(tc, test_layout);

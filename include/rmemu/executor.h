@@ -129,7 +129,9 @@ RME_EXPORT void rme_executor_init(rme_executor_t *x, const rme_trace_t *trace,
 
 /*
  * Execute op and fill in *res (zeroed first) and *status, binding op's
- * slot where it has one. Returns RME_OK, also when the operation failed
+ * slot where it has one. An expected address written relative to a name
+ * is evaluated before the operation runs; an actual address equal to it
+ * keeps that form (rme_trace_result_t), so that it matches and prints so. Returns RME_OK, also when the operation failed
  * in a way the trace records ("error NAME", "errno ENAME"); otherwise
  * the replay cannot go on: RME_ERR_HOST_NO_MEMORY or another error from
  * the target (for an allocation or attach, *res says so too), or

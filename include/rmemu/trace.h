@@ -84,6 +84,14 @@ enum { RME_TRACE_ERRNO_NAME_MAX = 15 };
 /*
  * A result. A zeroed result is RME_TRACE_RESULT_NONE. Fields that the kind
  * does not use stay zero in parsed traces.
+ *
+ * The address an attach, mmap or mremap gives may be written as an address
+ * expression with a name (NAME, NAME+NUMBER, NAME-NUMBER): a VALUE with
+ * relative set and the expression in expr. In a parsed trace its value is
+ * 0 (rme_trace_result_value evaluates it); the executor evaluates it when
+ * the operation runs, and when the address it gets is that value, the
+ * actual result keeps the expression (and has the number in value), so
+ * that the printer writes it relative again.
  */
 typedef struct rme_trace_result {
 	rme_trace_result_kind_t kind;
@@ -93,7 +101,16 @@ typedef struct rme_trace_result {
 	uint64_t value;
 	uint64_t addr;                 /* the fault address, relative to rm_slot */
 	char errno_name[RME_TRACE_ERRNO_NAME_MAX + 1]; /* "ENOMEM", NUL-terminated */
+	int relative;                  /* a VALUE written as expr */
+	rme_trace_addr_t expr;         /* zeroed unless relative */
 } rme_trace_result_t;
+
+/*
+ * The address a VALUE result stands for, given the values of the slots:
+ * its expression's value if it is relative, else its number.
+ */
+RME_EXPORT uint64_t rme_trace_result_value(const rme_trace_result_t *r,
+                                           const uint64_t *slot_values);
 
 /*
  * Make r an "errno ENAME" result. name must be E followed by capitals or
@@ -107,8 +124,10 @@ rme_trace_result_set_errno(rme_trace_result_t *r, const char *name);
  * Whether an actual result satisfies an expected one: 1 or 0. No expected
  * result matches anything; ok matches ok and any value (address, byte, 0);
  * a bare fault matches any fault, handled or not; a bare unhandled matches
- * any unhandled fault; all other forms match only the same form with the
- * same values (the same slot, type, address, error or errno name).
+ * any unhandled fault; an expected address relative to a name matches an
+ * actual result that the executor found equal to it (relative, with the
+ * same expression); all other forms match only the same form with the same
+ * values (the same number, slot, type, address, error or errno name).
  */
 RME_EXPORT int rme_trace_result_matches(const rme_trace_result_t *expected,
                                         const rme_trace_result_t *actual);

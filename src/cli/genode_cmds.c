@@ -421,7 +421,7 @@ bind(struct side *s, const rme_trace_op_t *op)
 	if (op->bind_slot < 0)
 		return;
 	if (op->expected.kind == RME_TRACE_RESULT_VALUE)
-		s->values[op->bind_slot] = op->expected.value;
+		s->values[op->bind_slot] = rme_trace_result_value(&op->expected, s->values);
 	if (op->kind == RME_TRACE_OP_ATTACH && op->u.attach.rm == RME_TRACE_SLOT_ENV)
 		placed = !op->u.attach.has_at || placed_expr(s, &op->u.attach.at);
 	s->placed[op->bind_slot] = (unsigned char)placed;
@@ -537,37 +537,64 @@ same_operation(const struct side *a, const struct side *b, const rme_trace_op_t 
 	return memcmp(&pa, &pb, sizeof(pa)) == 0 && strcmp(na ? na : "", nb ? nb : "") == 0;
 }
 
+/* An operation's result with an address written relative to a name evaluated (by value). */
+static rme_trace_result_t
+resolved(const struct side *s, const rme_trace_op_t *op)
+{
+	rme_trace_result_t r = op->expected;
+
+	if (r.kind == RME_TRACE_RESULT_VALUE && r.relative) {
+		r.value = rme_trace_result_value(&r, s->values);
+		r.relative = 0;
+		memset(&r.expr, 0, sizeof(r.expr));
+	}
+	return r;
+}
+
+/* A result for a message: as the trace writes it, with the value of a relative address. */
+static void
+format_result(const struct side *s, const rme_trace_op_t *op, char *buf, size_t size)
+{
+	size_t n = rme_trace_result_format(s->trace, op->kind, &op->expected, buf, size);
+
+	if (op->expected.kind == RME_TRACE_RESULT_VALUE && op->expected.relative && n < size)
+		snprintf(buf + n, size - n, " (0x%" PRIx64 ")",
+		         rme_trace_result_value(&op->expected, s->values));
+}
+
 /*
  * Compare the results of one operation: an address env placed by shape,
- * a bare fault against a named one as agreeing, everything else exactly.
+ * a bare fault against a named one as agreeing, addresses by value
+ * (whether written as numbers or relative to names), everything else
+ * exactly.
  */
 static void
 compare_results(struct diff_stats *st, const struct side *a, const struct side *b,
                 const rme_trace_op_t *oa, const rme_trace_op_t *ob)
 {
+	rme_trace_result_t xa = resolved(a, oa), xb = resolved(b, ob);
 	char ra[128], rb[128], msg[400];
 	int shape = 0;
 
-	if (same_result(&oa->expected, &ob->expected))
+	if (same_result(&xa, &xb))
 		return;
 	if (oa->kind == RME_TRACE_OP_ATTACH && oa->u.attach.rm == RME_TRACE_SLOT_ENV &&
-	    oa->expected.kind == RME_TRACE_RESULT_VALUE &&
-	    ob->expected.kind == RME_TRACE_RESULT_VALUE) {
+	    xa.kind == RME_TRACE_RESULT_VALUE && xb.kind == RME_TRACE_RESULT_VALUE) {
 		if (!oa->u.attach.has_at) {
 			shape = 1;
 		} else if (placed_expr(a, &oa->u.attach.at) && placed_expr(b, &ob->u.attach.at)) {
 			/* the same place relative to the placed address */
-			shape = oa->expected.value - rme_trace_addr_eval(&oa->u.attach.at, a->values) ==
-			        ob->expected.value - rme_trace_addr_eval(&ob->u.attach.at, b->values);
+			shape = xa.value - rme_trace_addr_eval(&oa->u.attach.at, a->values) ==
+			        xb.value - rme_trace_addr_eval(&ob->u.attach.at, b->values);
 		}
 	}
 	if (shape) {
 		st->by_shape++;
-	} else if (less_specific(&oa->expected, &ob->expected)) {
+	} else if (less_specific(&xa, &xb)) {
 		st->loose++;
 	} else {
-		rme_trace_result_format(a->trace, oa->kind, &oa->expected, ra, sizeof(ra));
-		rme_trace_result_format(b->trace, ob->kind, &ob->expected, rb, sizeof(rb));
+		format_result(a, oa, ra, sizeof(ra));
+		format_result(b, ob, rb, sizeof(rb));
 		snprintf(msg, sizeof(msg), "A has %s, B has %s", ra, rb);
 		report(st, a, b, oa, ob, msg);
 	}

@@ -116,7 +116,7 @@ mmap_place(follower_t *f, const rme_trace_op_t *op, uint64_t len, int *tag)
 	}
 	if (op->expected.kind == RME_TRACE_RESULT_VALUE) {
 		*tag = addr ? AT_GIVEN : BY_LAYER;
-		return op->expected.value;
+		return rme_trace_result_value(&op->expected, f->slot);
 	}
 	/* the layer grants a hint inside its area when the place is free */
 	if (addr && in_area(f->st, addr, addr + len) && pm_is_free(&f->map, addr, addr + len)) {
@@ -144,7 +144,8 @@ follow(follower_t *f, const rme_trace_op_t *op)
 	uint64_t *bind = op->bind_slot >= 0 ? &f->slot[op->bind_slot] : NULL;
 
 	if (bind)
-		*bind = op->expected.kind == RME_TRACE_RESULT_VALUE ? op->expected.value : 0;
+		*bind = op->expected.kind == RME_TRACE_RESULT_VALUE ?
+		        rme_trace_result_value(&op->expected, f->slot) : 0;
 	if (expected_failure(op))
 		return;
 	switch (op->kind) {
@@ -196,7 +197,7 @@ follow(follower_t *f, const rme_trace_op_t *op)
 			to = rme_trace_addr_eval(&op->u.mremap.fixed, f->slot);
 			tag = tag_at(f, to);
 		} else if (op->expected.kind == RME_TRACE_RESULT_VALUE) {
-			to = op->expected.value;
+			to = rme_trace_result_value(&op->expected, f->slot);
 		} else if (new_len <= old_len || grows_in_place(f, old, old_len, new_len)) {
 			to = old;
 		} else {

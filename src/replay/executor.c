@@ -461,12 +461,29 @@ rme_executor_init(rme_executor_t *x, const rme_trace_t *trace, uint64_t *slots,
 	x->mmap = mmap;
 }
 
+/*
+ * An expected address relative to a name is evaluated when the operation
+ * runs (before it binds its own name); an actual address equal to it keeps
+ * the expression, so that the trace prints relative again and matches.
+ */
+static void
+keep_relative(const rme_trace_op_t *op, uint64_t want, rme_trace_result_t *res)
+{
+	if (op->expected.kind == RME_TRACE_RESULT_VALUE && op->expected.relative &&
+	    res->kind == RME_TRACE_RESULT_VALUE && res->value == want) {
+		res->relative = 1;
+		res->expr = op->expected.expr;
+	}
+}
+
 rme_err_t
 rme_executor_run(rme_executor_t *x, const rme_trace_op_t *op, rme_trace_result_t *res,
                  rme_executor_status_t *status, char *msg, size_t msglen)
 {
 	uint64_t *bind = op->bind_slot >= 0 ? &x->slots[op->bind_slot] : NULL;
+	uint64_t want = rme_trace_result_value(&op->expected, x->slots);
 	rme_executor_call_t c;
+	rme_err_t err;
 
 	*status = RME_EXECUTOR_DONE;
 	memset(res, 0, sizeof(*res));
@@ -483,8 +500,11 @@ rme_executor_run(rme_executor_t *x, const rme_trace_op_t *op, rme_trace_result_t
 		break;
 	default:
 		if (rme_executor_is_libc(op->kind))
-			return run_libc(x, &c, bind, res, msg, msglen);
-		return run_genode(x, op, &c, bind, res, status);
+			err = run_libc(x, &c, bind, res, msg, msglen);
+		else
+			err = run_genode(x, op, &c, bind, res, status);
+		keep_relative(op, want, res);
+		return err;
 	}
 	say(msg, msglen, "unknown operation", "");
 	memset(res, 0, sizeof(*res));

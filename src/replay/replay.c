@@ -297,7 +297,11 @@ judge(struct replay *r, size_t i, const rme_trace_op_t *op, const rme_trace_resu
 		diverged = 1;
 		rme_trace_result_format(r->trace, op->kind, &op->expected, want, sizeof(want));
 		rme_trace_result_format(r->trace, op->kind, actual, got, sizeof(got));
-		snprintf(msg, msglen, "expected %s, got %s", want, got);
+		if (op->expected.kind == RME_TRACE_RESULT_VALUE && op->expected.relative)
+			snprintf(msg, msglen, "expected %s (0x%llx), got %s", want,
+			         (unsigned long long)rme_trace_result_value(&op->expected, r->slots), got);
+		else
+			snprintf(msg, msglen, "expected %s, got %s", want, got);
 		say(r, op->line, msg);
 	}
 	if (r->opt->observe) {

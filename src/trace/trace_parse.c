@@ -1251,7 +1251,8 @@ static const op_spec_t op_specs[RME_TRACE_OP_COUNT_] = {
 	[RME_TRACE_OP_RM_DATASPACE] = { parse_region_map_op, BIND_REQUIRED, RME_TRACE_SLOT_DATASPACE,
 		GENODE_RESULTS, 0, "ok or error NAME" },
 	[RME_TRACE_OP_ATTACH] = { parse_attach, BIND_OPTIONAL, RME_TRACE_SLOT_ADDRESS,
-		GENODE_RESULTS | RESULT(VALUE), UINT64_MAX, "an address, ok or error NAME" },
+		GENODE_RESULTS | RESULT(VALUE), UINT64_MAX,
+		"an address (NUMBER, NAME, NAME+NUMBER or NAME-NUMBER), ok or error NAME" },
 	[RME_TRACE_OP_DETACH] = { parse_detach, BIND_NEVER, RME_TRACE_SLOT_NONE,
 		GENODE_RESULTS, 0, "ok or error NAME" },
 	[RME_TRACE_OP_FAULT_HANDLER] = { parse_region_map_op, BIND_NEVER, RME_TRACE_SLOT_NONE,
@@ -1265,13 +1266,15 @@ static const op_spec_t op_specs[RME_TRACE_OP_COUNT_] = {
 	[RME_TRACE_OP_EXEC] = { parse_access, BIND_NEVER, RME_TRACE_SLOT_NONE,
 		ACCESS_RESULTS, 0, "ok, fault, unhandled or error NAME" },
 	[RME_TRACE_OP_MMAP] = { parse_mmap, BIND_OPTIONAL, RME_TRACE_SLOT_ADDRESS,
-		LIBC_RESULTS, UINT64_MAX, "an address, ok or errno ENAME" },
+		LIBC_RESULTS, UINT64_MAX,
+		"an address (NUMBER, NAME, NAME+NUMBER or NAME-NUMBER), ok or errno ENAME" },
 	[RME_TRACE_OP_MUNMAP] = { parse_range, BIND_NEVER, RME_TRACE_SLOT_NONE,
 		LIBC_RESULTS, 0, "0, ok or errno ENAME" },
 	[RME_TRACE_OP_MPROTECT] = { parse_range, BIND_NEVER, RME_TRACE_SLOT_NONE,
 		LIBC_RESULTS, 0, "0, ok or errno ENAME" },
 	[RME_TRACE_OP_MREMAP] = { parse_mremap, BIND_OPTIONAL, RME_TRACE_SLOT_ADDRESS,
-		LIBC_RESULTS, UINT64_MAX, "an address, ok or errno ENAME" },
+		LIBC_RESULTS, UINT64_MAX,
+		"an address (NUMBER, NAME, NAME+NUMBER or NAME-NUMBER), ok or errno ENAME" },
 	[RME_TRACE_OP_MADVISE] = { parse_range, BIND_NEVER, RME_TRACE_SLOT_NONE,
 		LIBC_RESULTS, 0, "0, ok or errno ENAME" },
 	[RME_TRACE_OP_MSYNC] = { parse_range, BIND_NEVER, RME_TRACE_SLOT_NONE,
@@ -1353,6 +1356,20 @@ fault_result(parser_t *p, rme_trace_result_t *r, rme_trace_result_kind_t bare)
 	return number_value(p, &tok, 0, "an address", &r->addr);
 }
 
+/*
+ * An address result written relative to a bound name (NAME, NAME+NUMBER,
+ * NAME-NUMBER), where the operation gives an address; 0 if tok is none,
+ * so that a misspelt keyword still gets the list of the results that fit.
+ */
+static int
+relative_result(const parser_t *p, const op_spec_t *spec, const token_t *tok)
+{
+	size_t len = name_prefix_len(tok);
+
+	return (spec->results & RESULT(VALUE)) && spec->value_max == UINT64_MAX && len &&
+	       find_slot(p->trace, tok->text, len, hash_name(tok->text, len)) >= 0;
+}
+
 /* The optional "-> RESULT" at the end of an operation. */
 static rme_err_t
 parse_result(parser_t *p, rme_trace_op_t *op)
@@ -1370,6 +1387,13 @@ parse_result(parser_t *p, rme_trace_op_t *op)
 	first = next_token(p);
 	if (!first.len)
 		return error_expected(p, &first, "a result after \"->\"");
+	if (!classify_result(&first, &r->kind) && relative_result(p, spec, &first)) {
+		r->kind = RME_TRACE_RESULT_VALUE;
+		r->relative = 1;
+		if ((rc = address_value(p, &first, &r->expr)))
+			return rc;
+		return expect_end_of_line(p);
+	}
 	if (!classify_result(&first, &r->kind) || !(spec->results & (1u << r->kind)))
 		return error_unfit_result(p, op, &first);
 	switch (r->kind) {
@@ -1847,6 +1871,12 @@ int
 rme_trace_slot_find(const rme_trace_t *t, const char *name, size_t len)
 {
 	return name ? find_slot(t, name, len, hash_name(name, len)) : -1;
+}
+
+uint64_t
+rme_trace_result_value(const rme_trace_result_t *r, const uint64_t *slot_values)
+{
+	return r->relative ? rme_trace_addr_eval(&r->expr, slot_values) : r->value;
 }
 
 uint64_t

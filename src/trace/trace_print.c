@@ -367,7 +367,10 @@ print_result(trace_sink_t *s, const rme_trace_t *t, rme_trace_op_kind_t op,
 		rme__sink_str(s, "ok");
 		break;
 	case RME_TRACE_RESULT_VALUE:
-		print_value(s, op, r->value);
+		if (r->relative)
+			print_addr(s, t, &r->expr);
+		else
+			print_value(s, op, r->value);
 		break;
 	case RME_TRACE_RESULT_ERROR:
 		rme__sink_str(s, "error ");
@@ -764,6 +767,11 @@ rme_trace_result_matches(const rme_trace_result_t *expected,
 	case RME_TRACE_RESULT_OK:
 		return kind == RME_TRACE_RESULT_OK || kind == RME_TRACE_RESULT_VALUE;
 	case RME_TRACE_RESULT_VALUE:
+		if (expected->relative)
+			return kind == RME_TRACE_RESULT_VALUE && actual->relative &&
+			       actual->expr.slot == expected->expr.slot &&
+			       actual->expr.negative == expected->expr.negative &&
+			       actual->expr.offset == expected->expr.offset;
 		return kind == RME_TRACE_RESULT_VALUE && actual->value == expected->value;
 	case RME_TRACE_RESULT_ERROR:
 		return kind == RME_TRACE_RESULT_ERROR && actual->error == expected->error;
