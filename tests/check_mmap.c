@@ -1049,6 +1049,33 @@ START_TEST(map_count_limit_follows_linux_edges)
 }
 END_TEST
 
+/*
+ * At the limit, an mprotect whose first VMA merges into its right
+ * neighbour frees a place in the count, which a split further on may take
+ * (Linux: vma_merge, then split_vma against the new count).
+ */
+START_TEST(map_count_mprotect_merge_right_makes_room_for_a_split)
+{
+	mt_t t;
+	uint64_t a = MT_BASE + 0x100000;
+
+	mt_setup(&t, 0, 3);
+	/* A (rw-) and B (r--), both charged, and C: shared, so that nothing merges with it */
+	mt_map(&t, a, 2 * PG, RW, ANON_PRIVATE | RME_MAP_FIXED);
+	ck_assert_errno(rme_mprotect(t.mm, a + PG, PG, RME_PROT_READ), 0);
+	mt_map(&t, a + 2 * PG, 2 * PG, RW, ANON_SHARED | RME_MAP_FIXED);
+	ck_assert_uint_eq(rme_mmap_count(t.mm), 3);
+	/* A becomes r-- and merges into B (2 VMAs), then C is split (3 again) */
+	ck_assert_errno(rme_mprotect(t.mm, a, 3 * PG, RME_PROT_READ), 0);
+	ck_assert_uint_eq(rme_mmap_count(t.mm), 3);
+	ck_assert(!mt_writable(&t, a, 1));
+	ck_assert(!mt_writable(&t, a + 2 * PG, 1));
+	ck_assert(mt_writable(&t, a + 3 * PG, 1));
+	mt_check(&t);
+	mt_teardown(&t);
+}
+END_TEST
+
 START_TEST(mremap_move_headroom_is_three)
 {
 	mt_t t;
@@ -1550,6 +1577,7 @@ mmap_suite(void)
 	tcase_add_test(tc, locks_split_and_merge_vmas_at_the_limit);
 	tcase_add_test(tc, vmas_merge_as_linux_counts_them);
 	tcase_add_test(tc, map_count_limit_follows_linux_edges);
+	tcase_add_test(tc, map_count_mprotect_merge_right_makes_room_for_a_split);
 	tcase_add_test(tc, mremap_move_headroom_is_three);
 	suite_add_tcase(s, tc);
 

@@ -1073,6 +1073,9 @@ static const error_case_t error_cases[] = {
 	  "expected a size, found \"99999999999999999999\" (more than 64 bits)" },
 	{ "ds = ram-alloc 0xffffffffffffffffff\n", 2, 16,
 	  "expected a size, found \"0xffffffffffffffffff\" (more than 64 bits)" },
+	/* 17 hex digits whose first is 1: one bit too many, however small the rest */
+	{ "read 0x10000000000000000\n", 2, 6,
+	  "expected an address, found \"0x10000000000000000\" (more than 64 bits)" },
 	{ "ds = ram-alloc 16777216T\n", 2, 16,
 	  "expected a size, found \"16777216T\" (more than 64 bits)" },
 	{ "ds = ram-alloc 0x10K\n", 2, 16, "expected a size, found \"0x10K\" "
