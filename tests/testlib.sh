@@ -6,6 +6,7 @@
 #   memcheck with the flags the Check suites get there. A run with a
 #   memcheck error exits 99 and is noted, and finish counts every noted
 #   run as a failure, also where the suite expected rmemu to fail.
+# - no_memcheck REASON: for a suite that must run the real rmemu even there.
 # - result OK|FAIL|SKIP NAME [DETAIL]: one line per check, counted.
 # - finish: the closing line "N passed, N failed, N skipped" and the exit
 #   status (0 only if nothing failed and something passed).
@@ -29,6 +30,14 @@ case ${memcheck:-} in
 	echo "NOTE: rmemu runs under memcheck: $memcheck"
 	;;
 esac
+
+no_memcheck() {
+	if [ -n "$RMEMU_MEMCHECK_ERRORS" ]; then
+		rmemu="$RMEMU_REAL"
+		RMEMU_MEMCHECK_ERRORS=
+		echo "NOTE: but not in this suite: $1"
+	fi
+}
 
 result() {
 	case $1 in
