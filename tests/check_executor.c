@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "rigutil.h"
 
 /* ---- A target that completes accesses later, as rmemu_replay does ------------- */
 
@@ -86,64 +86,14 @@ parse_text(const char *text)
 	return t;
 }
 
-/*
- * The model and mmap layer a trace's directives ask for, as rme_replay sets
- * them up, with an executor whose accesses answer pending.
- */
-struct rig {
-	rme_model_t *model;
-	rme_prims_model_t prims;
-	rme_mmap_t *mm;
-	uint64_t *slots;
-	rme_executor_genode_t genode;
-	rme_executor_t x;
-};
-
+/* The rig of rigutil.h, with an executor whose accesses answer pending. */
 static void
-rig_up(struct rig *r, const rme_trace_t *t)
+rig_up(tu_rig_t *r, const rme_trace_t *t)
 {
-	const rme_trace_directives_t *d = rme_trace_directives(t);
-	rme_model_config_t cfg;
-
-	memset(r, 0, sizeof(*r));
-	rme_model_config_init(&cfg);
-	if (d->has_genode)
-		cfg.genode_release = d->genode_release;
-	if (d->has_kernel)
-		cfg.kernel = d->kernel;
-	if (d->has_arch)
-		cfg.arch = d->arch;
-	if (d->has_ram_quota)
-		cfg.ram_quota = d->ram_quota;
-	if (d->has_cap_quota)
-		cfg.cap_quota = d->cap_quota;
-	ck_assert_ok(rme_model_create(&cfg, &r->model));
-	r->slots = calloc(rme_trace_slot_count(t), sizeof(*r->slots));
-	ck_assert_ptr_nonnull(r->slots);
-	r->slots[RME_TRACE_SLOT_ENV] = rme_env(r->model);
-	if (d->has_mmap_area) {
-		rme_mmap_config_t mc;
-		rme_mmap_stats_t st;
-
-		rme_prims_model_init(&r->prims, r->model, NULL);
-		rme_executor_mmap_config(d, &mc);
-		ck_assert_ok(rme_mmap_create(&r->prims.prims, &mc, &r->mm, NULL));
-		rme_mmap_stats(r->mm, &st);
-		r->slots[RME_TRACE_SLOT_MMAP_AREA] = st.area_rm;
-	}
-	rme_executor_genode_model(&r->genode, r->model);
+	tu_rig_up(r, t, 0);
 	r->genode.access = deferred_access;
-	rme_executor_init(&r->x, t, r->slots, &r->genode, r->mm);
 	memset(&pending, 0, sizeof(pending));
 	pending.answer = RME_EXECUTOR_PENDING;
-}
-
-static void
-rig_down(struct rig *r)
-{
-	rme_mmap_destroy(r->mm);
-	rme_model_destroy(r->model);
-	free(r->slots);
 }
 
 /*
@@ -159,7 +109,7 @@ compare_pending_with_replay(const char *path, size_t *accesses)
 	rme_replay_report_t rep;
 	size_t n = rme_trace_op_count(t), compared = 0;
 	rme_trace_result_t *want = calloc(n + 1, sizeof(*want));
-	struct rig r;
+	tu_rig_t r;
 
 	ck_assert_ptr_nonnull(want);
 	ck_assert_ok(rme_replay(t, &opt, &rep, NULL, NULL));
@@ -191,7 +141,7 @@ compare_pending_with_replay(const char *path, size_t *accesses)
 		              "%s:%zu: the pending access gave another result", path, op->line);
 		compared++;
 	}
-	rig_down(&r);
+	tu_rig_down(&r);
 	free(want);
 	rme_trace_free(t);
 	return compared;
@@ -261,7 +211,7 @@ first(const rme_trace_t *t, rme_trace_op_kind_t kind)
 }
 
 static void
-run_to(struct rig *r, const rme_trace_t *t, size_t end)
+run_to(tu_rig_t *r, const rme_trace_t *t, size_t end)
 {
 	for (size_t i = 0; i < end; i++) {
 		rme_executor_status_t status;
@@ -278,7 +228,7 @@ START_TEST(skipped_access_has_no_result)
 	size_t i = first(t, RME_TRACE_OP_READ);
 	rme_executor_status_t status;
 	rme_trace_result_t *res = rme_trace_actual(t, i);
-	struct rig r;
+	tu_rig_t r;
 	char msg[64];
 
 	rig_up(&r, t);
@@ -288,7 +238,7 @@ START_TEST(skipped_access_has_no_result)
 	ck_assert_int_eq(status, RME_EXECUTOR_SKIPPED);
 	ck_assert(pending.started);
 	ck_assert_int_eq(res->kind, RME_TRACE_RESULT_NONE);
-	rig_down(&r);
+	tu_rig_down(&r);
 	rme_trace_free(t);
 }
 END_TEST
@@ -299,7 +249,7 @@ START_TEST(libc_without_layer_is_unsupported)
 	size_t i = first(t, RME_TRACE_OP_MMAP);
 	rme_executor_status_t status;
 	rme_trace_result_t *res = rme_trace_actual(t, i);
-	struct rig r;
+	tu_rig_t r;
 	char msg[64];
 
 	rig_up(&r, t);
@@ -310,7 +260,7 @@ START_TEST(libc_without_layer_is_unsupported)
 	ck_assert_str_eq(msg, "mmap needs an mmap-area directive");
 	ck_assert_int_eq(res->kind, RME_TRACE_RESULT_NONE);
 	ck_assert(rme_executor_is_libc(RME_TRACE_OP_MMAP) && !rme_executor_is_libc(RME_TRACE_OP_ATTACH));
-	rig_down(&r);
+	tu_rig_down(&r);
 	rme_trace_free(t);
 }
 END_TEST
@@ -323,7 +273,7 @@ START_TEST(fault_names_its_region_map_if_known)
 	int sub = rme_trace_slot_find(t, "sub", 3);
 	rme_access_t acc = { .outcome = RME_ACCESS_FAULT, .fault = { RME_FAULT_READ, 0x1000 } };
 	rme_trace_result_t res;
-	struct rig r;
+	tu_rig_t r;
 
 	rig_up(&r, t);
 	run_to(&r, t, i);
@@ -346,7 +296,7 @@ START_TEST(fault_names_its_region_map_if_known)
 	rme_executor_access_result(&r.x, op, &acc, &res);
 	ck_assert_int_eq(res.kind, RME_TRACE_RESULT_VALUE);
 	ck_assert_uint_eq(res.value, 0x5a);
-	rig_down(&r);
+	tu_rig_down(&r);
 	rme_trace_free(t);
 }
 END_TEST
@@ -367,7 +317,7 @@ START_TEST(relative_results_are_compared_by_value)
 		"b = attach sub ds at=a+0x8000 -> a+0x8000\n");
 	int base = rme_trace_slot_find(t, "base", 4), a = rme_trace_slot_find(t, "a", 1);
 	size_t n = rme_trace_op_count(t);
-	struct rig r;
+	tu_rig_t r;
 
 	rig_up(&r, t);
 	run_to(&r, t, n);
@@ -393,7 +343,7 @@ START_TEST(relative_results_are_compared_by_value)
 	ck_assert(rme_trace_op(t, 7)->actual.relative);
 	ck_assert_int_eq(rme_trace_op(t, 7)->actual.expr.slot, a);
 	ck_assert_uint_eq(rme_trace_op(t, 7)->actual.value, 0x9000);
-	rig_down(&r);
+	tu_rig_down(&r);
 	rme_trace_free(t);
 }
 END_TEST
@@ -414,7 +364,7 @@ START_TEST(target_out_of_memory_stops_with_the_error_as_result)
 	const rme_trace_op_t *op = rme_trace_op(t, i);
 	rme_executor_status_t status;
 	rme_trace_result_t *res = rme_trace_actual(t, i);
-	struct rig r;
+	tu_rig_t r;
 	char msg[64];
 
 	rig_up(&r, t);
@@ -425,7 +375,7 @@ START_TEST(target_out_of_memory_stops_with_the_error_as_result)
 	ck_assert_int_eq(res->kind, RME_TRACE_RESULT_ERROR);
 	ck_assert_err(res->error, RME_ERR_HOST_NO_MEMORY);
 	ck_assert_uint_eq(r.slots[op->bind_slot], 0);
-	rig_down(&r);
+	tu_rig_down(&r);
 	rme_trace_free(t);
 }
 END_TEST

@@ -21,7 +21,7 @@
 
 #include "config.h"
 #include "linux_diff.h"
-#include "testutil.h"
+#include "rigutil.h"
 
 #ifdef HAVE_VALGRIND_MEMCHECK_H
 #include <valgrind/valgrind.h>
@@ -32,12 +32,7 @@
 /* A trace on the model, step by step, with the differential watching. */
 struct rig {
 	rme_trace_t *trace;
-	rme_model_t *model;
-	rme_prims_model_t prims;
-	rme_mmap_t *mm;
-	uint64_t *slots;
-	rme_executor_genode_t genode;
-	rme_executor_t x;
+	tu_rig_t on;                  /* the model, the layer, the executor */
 	rme_quota_t start;
 	struct linux_diff ld;
 	size_t next;                  /* the next operation */
@@ -50,28 +45,13 @@ static void
 rig_up(struct rig *r, const char *text)
 {
 	rme_trace_error_t err;
-	rme_model_config_t cfg;
-	rme_mmap_config_t mc;
-	rme_mmap_stats_t st;
 
 	memset(r, 0, sizeof(*r));
 	ck_assert_msg(rme_trace_parse("t", text, strlen(text), NULL, &r->trace, &err) == RME_OK,
 	              "%s", err.msg);
-	rme_model_config_init(&cfg);
-	cfg.ram_quota = UINT64_MAX / 2;   /* as replay --linux: quota never limits */
-	cfg.cap_quota = UINT64_MAX / 2;
-	ck_assert_ok(rme_model_create(&cfg, &r->model));
-	r->slots = calloc(rme_trace_slot_count(r->trace), sizeof(*r->slots));
-	ck_assert_ptr_nonnull(r->slots);
-	r->slots[RME_TRACE_SLOT_ENV] = rme_env(r->model);
-	rme_prims_model_init(&r->prims, r->model, NULL);
-	rme_executor_mmap_config(rme_trace_directives(r->trace), &mc);
-	ck_assert_ok(rme_mmap_create(&r->prims.prims, &mc, &r->mm, NULL));
-	rme_mmap_stats(r->mm, &st);
-	r->slots[RME_TRACE_SLOT_MMAP_AREA] = st.area_rm;
-	rme_executor_genode_model(&r->genode, r->model);
-	rme_executor_init(&r->x, r->trace, r->slots, &r->genode, r->mm);
-	rme_quota(r->model, &r->start);
+	tu_rig_up(&r->on, r->trace, 1);   /* as replay --linux: quota never limits */
+	ck_assert_ptr_nonnull(r->on.mm);
+	rme_quota(r->on.model, &r->start);
 	if (!the_ld) {
 		the_ld = calloc(1, sizeof(*the_ld));
 		ck_assert_ptr_nonnull(the_ld);
@@ -84,9 +64,7 @@ static void
 rig_down(struct rig *r)
 {
 	linux_diff_finish(&r->ld);
-	rme_mmap_destroy(r->mm);
-	rme_model_destroy(r->model);
-	free(r->slots);
+	tu_rig_down(&r->on);
 	rme_trace_free(r->trace);
 }
 
@@ -105,12 +83,12 @@ step(struct rig *r, void (*tamper)(struct rig *r, rme_trace_result_t *actual))
 	char msg[128];
 
 	ck_assert_ptr_nonnull(op);
-	ck_assert_ok(rme_executor_run(&r->x, op, actual, &status, msg, sizeof(msg)));
+	ck_assert_ok(rme_executor_run(&r->on.x, op, actual, &status, msg, sizeof(msg)));
 	if (tamper)
 		tamper(r, actual);
 	s = (rme_replay_step_t){
-		.trace = r->trace, .op = op, .actual = actual, .slots = r->slots,
-		.model = r->model, .mmap = r->mm, .index = i, .start_quota = &r->start,
+		.trace = r->trace, .op = op, .actual = actual, .slots = r->on.slots,
+		.model = r->on.model, .mmap = r->on.mm, .index = i, .start_quota = &r->start,
 	};
 	r->msg[0] = 0;
 	return linux_diff_observe(&r->ld, &s, r->msg, sizeof(r->msg));
@@ -216,7 +194,7 @@ static void
 rights_behind_its_back(struct rig *r, rme_trace_result_t *actual)
 {
 	(void)actual;
-	ck_assert_int_eq(rme_mprotect(r->mm, r->slots[rme_trace_slot_find(r->trace, "a", 1)],
+	ck_assert_int_eq(rme_mprotect(r->on.mm, r->on.slots[rme_trace_slot_find(r->trace, "a", 1)],
 	                              0x1000, RME_PROT_NONE), 0);
 }
 
