@@ -273,6 +273,24 @@ md_add(void *ctx, uint64_t addr, uint64_t size)
 	((struct md_sum *)ctx)->bytes += size;
 }
 
+int
+libc_foreach_ram(rme_mmap_t *mm, int (*fn)(void *ctx, rme_prim_cap_t ds, uint64_t size),
+                 void *ctx)
+{
+	libc_t *l = libc_of(mm);
+	int rc;
+
+	for (int i = 0; i < 2; i++)
+		for (const libc_ds_t *d = l->pool[i].ds; d; d = d->next)
+			if (d->attached && (rc = fn(ctx, d->cap, d->size)) != 0)
+				return rc;
+	for (const libc_entry_t *e = l->entries; e; e = e->next)
+		if (e->plugin == LIBC_PLUGIN_VFS_SHARED &&
+		    (rc = fn(ctx, e->ds, (e->len + MM_PAGE_MASK) & ~MM_PAGE_MASK)) != 0)
+			return rc;
+	return 0;
+}
+
 void
 libc_stats(rme_mmap_t *mm, rme_mmap_stats_t *out)
 {

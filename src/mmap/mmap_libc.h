@@ -105,6 +105,7 @@ int libc_munlockall(rme_mmap_t *mm);
 	.mlockall = libc_mlockall, \
 	.munlockall = libc_munlockall, \
 	.foreach = libc_foreach, \
+	.foreach_ram = libc_foreach_ram, \
 	.stats = libc_stats, \
 	.check = libc_check, \
 	.foreach_metadata = libc_foreach_metadata
@@ -112,6 +113,13 @@ int libc_munlockall(rme_mmap_t *mm);
 /* Inspection */
 int libc_foreach(rme_mmap_t *mm, uint64_t start, uint64_t end,
                  int (*fn)(void *ctx, const rme_mmap_vma_t *vma), void *ctx);
+/*
+ * The RAM the libc still refers to: its pools' dataspaces that are
+ * attached and the dataspaces of shared file mappings (a dataspace 20.05
+ * leaked when its attach failed is not among them: nothing refers to it).
+ */
+int libc_foreach_ram(rme_mmap_t *mm, int (*fn)(void *ctx, rme_prim_cap_t ds, uint64_t size),
+                     void *ctx);
 void libc_stats(rme_mmap_t *mm, rme_mmap_stats_t *out);
 rme_err_t libc_check(rme_mmap_t *mm, char *msg, size_t msglen);
 int libc_foreach_metadata(rme_mmap_t *mm, int (*fn)(void *ctx, uint64_t addr, uint64_t len),

@@ -220,6 +220,15 @@ say_lost(void *ctx, const rme_lost_ds_t *lost)
 }
 
 static int
+count_ram(void *ctx, rme_prim_cap_t ds, uint64_t size)
+{
+	(void)ds;
+	(void)size;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+static int
 hold_ram(void *ctx, rme_prim_cap_t ds, uint64_t size)
 {
 	rme_cap_t **next = ctx;
@@ -237,13 +246,12 @@ hold_ram(void *ctx, rme_prim_cap_t ds, uint64_t size)
 static rme_err_t
 judge_leaks(struct replay *r, const rme_allocator_t *alloc)
 {
-	rme_mmap_stats_t ms = { 0 };
 	rme_cap_t *held, *next;
-	size_t n;
+	size_t n = r->nslots;
 
+	/* counted first: the policy knows best what it holds */
 	if (r->mm)
-		rme_mmap_stats(replay_mmap_instance(r->mm), &ms);
-	n = r->nslots + ms.chunks;
+		(void)rme_mmap_foreach_ram(replay_mmap_instance(r->mm), count_ram, &n);
 	held = alloc->alloc(alloc->ctx, (n ? n : 1) * sizeof(*held));
 	if (!held)
 		return RME_ERR_HOST_NO_MEMORY;
