@@ -108,16 +108,7 @@ def main():
         b = Browser(args.chromium, profile)
         try:
             targets = b.call("Target.getTargets", session=False, timeout=60)["targetInfos"]
-            page_t = [t for t in targets if t["type"] == "page"][0]
-            b.session = b.call("Target.attachToTarget", {"targetId": page_t["targetId"], "flatten": True},
-                               session=False)["sessionId"]
-            for domain in ("Runtime", "Log", "Page", "Network"):
-                b.call(domain + ".enable")
-            b.call("Emulation.setDeviceMetricsOverride", {"width": 1200, "height": 900,
-                                                          "deviceScaleFactor": 1, "mobile": False})
-            b.call("Page.navigate", {"url": "file://" + os.path.abspath(args.html)})
-            b.wait_event("Page.loadEventFired")
-            b.evaluate(NEXT_FRAME)
+            b.open(targets, args.html, 1200, 900)
             marks = json.loads(b.evaluate("JSON.stringify([document.querySelectorAll('svg rect.fail').length, "
                                           "document.querySelectorAll('svg polyline.ram').length])"))
             check(marks == [len(bars), len(lines)], "the browser shows %s bars and lines, the SVG has %s"
@@ -128,15 +119,8 @@ def main():
             b.evaluate(NEXT_FRAME)
             tip = b.evaluate("(t => t.style.display === 'block' ? t.textContent : '')(document.getElementById('tip'))")
             check("failures with cause" in tip, "hovering a bar tells its figures: %r" % tip)
-            errors = [e for e in b.events if e.get("method") in ("Runtime.exceptionThrown",)
-                      or (e.get("method") == "Log.entryAdded"
-                          and e["params"]["entry"]["level"] in ("error", "warning"))
-                      or (e.get("method") == "Runtime.consoleAPICalled"
-                          and e["params"].get("type") in ("error", "assert", "warning"))]
+            errors, requests = b.problems()
             check(not errors, "no console errors or warnings (%d)" % len(errors))
-            requests = [e["params"]["request"]["url"] for e in b.events
-                        if e.get("method") == "Network.requestWillBeSent"
-                        and not e["params"]["request"]["url"].startswith(("file:", "data:", "about:"))]
             check(not requests, "no network requests (%d)" % len(requests))
         finally:
             b.close()

@@ -93,6 +93,38 @@ class Browser:
             raise RuntimeError("page: %s" % r["exceptionDetails"])
         return r["result"].get("value")
 
+    def open(self, targets, path, width, height):
+        """Attach to the first page of targets and load the file path in it, at width x height."""
+        page = [t for t in targets if t["type"] == "page"][0]
+        self.session = self.call("Target.attachToTarget", {"targetId": page["targetId"], "flatten": True},
+                                 session=False)["sessionId"]
+        for domain in ("Runtime", "Log", "Page", "Network"):
+            self.call(domain + ".enable")
+        self.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
+                                                         "deviceScaleFactor": 1, "mobile": False})
+        self.call("Page.navigate", {"url": "file://" + os.path.abspath(path)})
+        self.wait_event("Page.loadEventFired")
+        self.evaluate(NEXT_FRAME)
+
+    def problems(self):
+        """The page's console errors and warnings, and its requests that left the machine."""
+        errors = []
+        requests = []
+        for e in self.events:
+            m, p = e.get("method"), e.get("params", {})
+            if m == "Runtime.exceptionThrown":
+                errors.append(p["exceptionDetails"].get("text", "") + " " +
+                              str(p["exceptionDetails"].get("exception", {}).get("description", "")))
+            elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert", "warning"):
+                errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in p["args"]))
+            elif m == "Log.entryAdded" and p["entry"]["level"] in ("error", "warning"):
+                errors.append(p["entry"]["text"])
+            elif m == "Network.requestWillBeSent":
+                url = p["request"]["url"]
+                if not url.startswith(("file:", "data:", "about:")):
+                    requests.append(url)
+        return errors, requests
+
     def close(self):
         try:
             self.call("Browser.close", session=False, timeout=5)
@@ -138,16 +170,7 @@ def main():
             b.log.seek(0)
             print("SKIP: Chromium did not start (%s): %s" % (e, b.log.read()[-600:].decode(errors="replace")))
             return 77
-        page = [t for t in targets if t["type"] == "page"][0]
-        b.session = b.call("Target.attachToTarget", {"targetId": page["targetId"], "flatten": True},
-                           session=False)["sessionId"]
-        for domain in ("Runtime", "Log", "Page", "Network"):
-            b.call(domain + ".enable")
-        b.call("Emulation.setDeviceMetricsOverride", {"width": 1460, "height": 900,
-                                                      "deviceScaleFactor": 1, "mobile": False})
-        b.call("Page.navigate", {"url": "file://" + os.path.abspath(args.page)})
-        b.wait_event("Page.loadEventFired")
-        b.evaluate(NEXT_FRAME)
+        b.open(targets, args.page, 1460, 900)
 
         first = b.evaluate("JSON.stringify({step: rmemuShow.step, line: rmemuShow.line, "
                            "steps: rmemuShow.steps, drawn: rmemuShow.drawn, "
@@ -212,21 +235,7 @@ def main():
                 f.write(base64.b64decode(shot))
             print("screenshot: %s" % args.screenshot)
 
-        errors = []
-        requests = []
-        for e in b.events:
-            m, p = e.get("method"), e.get("params", {})
-            if m == "Runtime.exceptionThrown":
-                errors.append(p["exceptionDetails"].get("text", "") + " " +
-                              str(p["exceptionDetails"].get("exception", {}).get("description", "")))
-            elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert", "warning"):
-                errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in p["args"]))
-            elif m == "Log.entryAdded" and p["entry"]["level"] in ("error", "warning"):
-                errors.append(p["entry"]["text"])
-            elif m == "Network.requestWillBeSent":
-                url = p["request"]["url"]
-                if not url.startswith(("file:", "data:", "about:")):
-                    requests.append(url)
+        errors, requests = b.problems()
         check(not errors, "no console errors or warnings (%d)" % len(errors))
         for e in errors:
             print("     " + e)
