@@ -29,21 +29,7 @@ tu_rig_up(tu_rig_t *r, const rme_trace_t *t, int unlimited_quota)
 	rme_model_config_t cfg;
 
 	memset(r, 0, sizeof(*r));
-	rme_model_config_init(&cfg);
-	if (d->has_genode)
-		cfg.genode_release = d->genode_release;
-	if (d->has_kernel)
-		cfg.kernel = d->kernel;
-	if (d->has_arch)
-		cfg.arch = d->arch;
-	if (d->has_ram_quota)
-		cfg.ram_quota = d->ram_quota;
-	if (d->has_cap_quota)
-		cfg.cap_quota = d->cap_quota;
-	if (unlimited_quota) {
-		cfg.ram_quota = UINT64_MAX / 2;
-		cfg.cap_quota = UINT64_MAX / 2;
-	}
+	rme_replay_model_config(t, unlimited_quota, &cfg);
 	ck_assert_ok(rme_model_create(&cfg, &r->model));
 	r->slots = calloc(rme_trace_slot_count(t), sizeof(*r->slots));
 	ck_assert_ptr_nonnull(r->slots);

@@ -116,6 +116,15 @@ RME_EXPORT RME_NODISCARD rme_err_t
 rme_replay(rme_trace_t *trace, const rme_replay_options_t *options,
            rme_replay_report_t *report, rme_replay_diag_fn diag, void *diag_ctx);
 
+/*
+ * The model's configuration for trace's directives (Genode release,
+ * kernel, architecture, quota), as rme_replay sets it up; with
+ * unlimited_quota, quota never limits. For tools that run a trace's
+ * operations themselves and must start from the same model.
+ */
+RME_EXPORT void rme_replay_model_config(const rme_trace_t *trace, int unlimited_quota,
+                                        rme_model_config_t *cfg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -142,6 +142,28 @@ execute(struct replay *r, const rme_trace_op_t *op, rme_trace_result_t *res,
 	return err;
 }
 
+void
+rme_replay_model_config(const rme_trace_t *trace, int unlimited_quota, rme_model_config_t *cfg)
+{
+	const rme_trace_directives_t *d = rme_trace_directives(trace);
+
+	rme_model_config_init(cfg);
+	if (d->has_genode)
+		cfg->genode_release = d->genode_release;
+	if (d->has_kernel)
+		cfg->kernel = d->kernel;
+	if (d->has_arch)
+		cfg->arch = d->arch;
+	if (d->has_ram_quota)
+		cfg->ram_quota = d->ram_quota;
+	if (d->has_cap_quota)
+		cfg->cap_quota = d->cap_quota;
+	if (unlimited_quota) {
+		cfg->ram_quota = UINT64_MAX / 2;
+		cfg->cap_quota = UINT64_MAX / 2;
+	}
+}
+
 /* Set up the model (and the mmap layer) as the trace's directives say. */
 static rme_err_t
 set_up(struct replay *r, char *msg, size_t msglen)
@@ -150,21 +172,7 @@ set_up(struct replay *r, char *msg, size_t msglen)
 	rme_model_config_t cfg;
 	rme_err_t err;
 
-	rme_model_config_init(&cfg);
-	if (d->has_genode)
-		cfg.genode_release = d->genode_release;
-	if (d->has_kernel)
-		cfg.kernel = d->kernel;
-	if (d->has_arch)
-		cfg.arch = d->arch;
-	if (d->has_ram_quota)
-		cfg.ram_quota = d->ram_quota;
-	if (d->has_cap_quota)
-		cfg.cap_quota = d->cap_quota;
-	if (r->opt->unlimited_quota) {
-		cfg.ram_quota = UINT64_MAX / 2;
-		cfg.cap_quota = UINT64_MAX / 2;
-	}
+	rme_replay_model_config(r->trace, r->opt->unlimited_quota, &cfg);
 	cfg.allocator = r->opt->allocator;
 	cfg.memcheck_blocks = r->opt->memcheck_blocks;
 	err = rme_model_create(&cfg, &r->model);
