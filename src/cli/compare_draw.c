@@ -27,6 +27,9 @@ enum {
 	ROW_H = 18,
 	BAR_H = 12,
 	HEAD_H = 24,
+	SECTION_GAP = 14,
+	CHART_MIN_H = 54,
+	TOP_H = 30 + 2 * ROW_H + 6,   /* the title and the legend's two rows */
 	MAX_POINTS = 600,      /* a longer series is drawn as the maximum of each bucket */
 };
 
@@ -62,17 +65,6 @@ cause_label(int c)
 	return c == RME_MMAP_CAUSE_NONE ? "errno only" : rme_mmap_cause_name((rme_mmap_cause_t)c);
 }
 
-static const char *
-cause_text(int c)
-{
-	static const char *const desc[] = {
-#define RME__DESC(name, str, d) d,
-		RME_MMAP_CAUSES(RME__DESC)
-#undef RME__DESC
-	};
-	return desc[c];
-}
-
 struct pen {
 	FILE *out;
 	double y;
@@ -105,7 +97,7 @@ draw_legend(struct pen *pen, const struct figures total[], const char *const pol
 			continue;
 		fprintf(pen->out, "<rect x=\"%.0f\" y=\"%.0f\" width=\"10\" height=\"10\" fill=\"%s\"><title>",
 		        x, pen->y + 2, cause_fill[c]);
-		cli_xml_escaped(pen->out, cause_text(c));
+		cli_xml_escaped(pen->out, rme_mmap_cause_desc((rme_mmap_cause_t)c));
 		fprintf(pen->out, "</title></rect><text x=\"%.0f\" y=\"%.0f\">%s</text>\n", x + 13, pen->y + 11,
 		        cause_label(c));
 		x += 26 + 7 * (double)strlen(cause_label(c));
@@ -163,7 +155,7 @@ draw_failures(struct pen *pen, const char *trace, const char *policy, const stru
 		cli_xml_escaped(pen->out, trace);
 		fprintf(pen->out, ", %s: %" PRIu64 " of %" PRIu64 " failures with cause %s (", policy, n,
 		        f->failed, cause_label(c));
-		cli_xml_escaped(pen->out, cause_text(c));
+		cli_xml_escaped(pen->out, rme_mmap_cause_desc((rme_mmap_cause_t)c));
 		fprintf(pen->out, ")</title></rect>\n");
 		x += w;
 		pen->marks++;
@@ -222,14 +214,39 @@ draw_series(struct pen *pen, const char *trace, const char *policy, const struct
 	pen->marks++;
 }
 
+static size_t
+most_munmaps(const struct figures f[], int np)
+{
+	size_t n = 0;
+
+	for (int p = 0; p < np; p++)
+		if (f[p].munmaps > n)
+			n = f[p].munmaps;
+	return n;
+}
+
+static double
+chart_height(int np)
+{
+	double rows = (double)np * ROW_H;
+	return rows < CHART_MIN_H ? CHART_MIN_H : rows;
+}
+
+/* What draw_section takes of the height: with a chart where the trace unmaps. */
+static double
+section_height(const struct figures f[], int np)
+{
+	return HEAD_H + (most_munmaps(f, np) ? chart_height(np) : (double)np * ROW_H) + SECTION_GAP;
+}
+
 /* One trace (or the total): a heading, a row per policy, the RAM chart beside them. */
 static void
 draw_section(struct pen *pen, const char *trace, const char *heading, const struct figures f[],
              const char *const pol[], int np)
 {
 	uint64_t most = 0, top = 0;
-	size_t munmaps = 0;
-	double rows = (double)np * ROW_H, chart_h = rows < 54 ? 54 : rows, y;
+	size_t munmaps = most_munmaps(f, np);
+	double chart_h = chart_height(np), end = pen->y + section_height(f, np), y;
 	char topt[32];
 
 	for (int p = 0; p < np; p++) {
@@ -237,8 +254,6 @@ draw_section(struct pen *pen, const char *trace, const char *heading, const stru
 			most = f[p].failed;
 		if (series_max(&f[p]) > top)
 			top = series_max(&f[p]);
-		if (f[p].munmaps > munmaps)
-			munmaps = f[p].munmaps;
 	}
 	fprintf(pen->out, "<g class=\"trace\" data-trace=\"");
 	cli_xml_escaped(pen->out, trace);
@@ -263,22 +278,18 @@ draw_section(struct pen *pen, const char *trace, const char *heading, const stru
 			draw_series(pen, trace, pol[p], &f[p], top, pen->y + 2, chart_h - 4);
 	}
 	fprintf(pen->out, "</g>\n");
-	pen->y += (munmaps ? chart_h : rows) + 14;
+	pen->y = end;
 }
 
 static double
-picture_height(const struct figures (*figs)[MAX_POLICIES], int ntraces, int np)
+picture_height(const struct figures (*figs)[MAX_POLICIES], int ntraces, const struct figures total[],
+               int np)
 {
-	double h = 40 + 2 * ROW_H + 6, rows = (double)np * ROW_H, chart = rows < 54 ? 54 : rows;
+	double h = 10 + TOP_H + section_height(total, np) + 10;
 
-	for (int t = 0; t < ntraces; t++) {
-		size_t munmaps = 0;
-		for (int p = 0; p < np; p++)
-			if (figs[t][p].munmaps > munmaps)
-				munmaps = figs[t][p].munmaps;
-		h += HEAD_H + (munmaps ? chart : rows) + 14;
-	}
-	return h + HEAD_H + rows + 14 + 10;
+	for (int t = 0; t < ntraces; t++)
+		h += section_height(figs[t], np);
+	return h;
 }
 
 static long
@@ -290,7 +301,7 @@ draw_svg(FILE *out, const char *const names[], int ntraces, struct figures (*fig
 
 	fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" "
 	        "font-family=\"sans-serif\" font-size=\"11\">\n", WIDTH,
-	        picture_height((const struct figures (*)[MAX_POLICIES])figs, ntraces, np));
+	        picture_height((const struct figures (*)[MAX_POLICIES])figs, ntraces, total, np));
 	fprintf(out, "<text class=\"title\" x=\"%d\" y=\"%.0f\" font-size=\"15\">rmemu compare: "
 	        "%d trace%s, %d polic%s</text>\n", LABEL_X, pen.y + 14, ntraces, ntraces == 1 ? "" : "s",
 	        np, np == 1 ? "y" : "ies");
