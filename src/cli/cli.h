@@ -70,6 +70,9 @@ int cli_lines_open(cli_lines_t *r, const char *path);
 int cli_lines_next(cli_lines_t *r, const char **line, size_t *len);
 void cli_lines_close(cli_lines_t *r);
 
+/* Whether s ends in tail (an output's kind by its name: .svg, .html). */
+int cli_ends_with(const char *s, const char *tail);
+
 /* The last line of the trace that holds an operation: what progress counts to. */
 size_t cli_trace_lines(const struct rme_trace *trace);
 

@@ -791,13 +791,6 @@ count_lines(const char *path)
 	return n;
 }
 
-static int
-ends_with(const char *s, const char *tail)
-{
-	size_t n = strlen(s), m = strlen(tail);
-	return n >= m && strcmp(s + n - m, tail) == 0;
-}
-
 /* The picture of the figures, to path (.svg or .html); 0, or -1 with a message. */
 static int
 write_picture(const char *path, char *const traces[], int ntraces,
@@ -805,7 +798,7 @@ write_picture(const char *path, char *const traces[], int ntraces,
               const char *const pol[], int np, int quiet)
 {
 	const char **names = calloc((size_t)ntraces, sizeof(*names));
-	int html = ends_with(path, ".html") || ends_with(path, ".htm");
+	int html = cli_ends_with(path, ".html") || cli_ends_with(path, ".htm");
 	long marks = -1;
 	FILE *out;
 
@@ -863,8 +856,8 @@ cmd_compare(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'o':
 			out_path = optarg;
-			if (!ends_with(out_path, ".svg") && !ends_with(out_path, ".html") &&
-			    !ends_with(out_path, ".htm")) {
+			if (!cli_ends_with(out_path, ".svg") && !cli_ends_with(out_path, ".html") &&
+			    !cli_ends_with(out_path, ".htm")) {
 				fprintf(stderr, "rmemu compare: %s: the picture's name must end in .svg or .html\n",
 				        out_path);
 				return EXIT_USAGE;

@@ -430,6 +430,13 @@ cli_write_file(void *ctx, const char *buf, size_t len)
 	fwrite(buf, 1, len, (FILE *)ctx);
 }
 
+int
+cli_ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), m = strlen(tail);
+	return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
 size_t
 cli_trace_lines(const rme_trace_t *trace)
 {

@@ -38,13 +38,6 @@ show_usage(FILE *out)
 	      "or (--verify) a change the drawing missed.\n", out);
 }
 
-static int
-ends_with(const char *s, const char *tail)
-{
-	size_t n = strlen(s), m = strlen(tail);
-	return n >= m && strcmp(s + n - m, tail) == 0;
-}
-
 int
 cmd_show(int argc, char **argv)
 {
@@ -88,8 +81,8 @@ cmd_show(int argc, char **argv)
 		cli_usage_error("show", "expected one TRACE");
 		return EXIT_USAGE;
 	}
-	html = out_path && (ends_with(out_path, ".html") || ends_with(out_path, ".htm"));
-	if (out_path && !html && !ends_with(out_path, ".svg")) {
+	html = out_path && (cli_ends_with(out_path, ".html") || cli_ends_with(out_path, ".htm"));
+	if (out_path && !html && !cli_ends_with(out_path, ".svg")) {
 		fprintf(stderr, "rmemu show: %s: the output's name must end in .svg or .html\n", out_path);
 		return EXIT_USAGE;
 	}
