@@ -30,6 +30,7 @@ typedef struct parser {
 	const char *line_start;
 	const char *cur;               /* the next byte to scan */
 	const char *end;               /* where the line's content ends: '#', LF or the end */
+	int end_stops;                 /* *end is the '#' or LF there (not past the text) */
 	size_t line;
 	int header_seen;
 	size_t first_op_line;          /* 0 until the first operation */
@@ -42,18 +43,34 @@ is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
+/*
+ * The bytes that end a token: blanks, and the '#' or LF that ends a line's
+ * content. A line's content holds neither '#' nor LF, so when the byte at
+ * its end is one of them (every line but an unterminated last one), a
+ * token's scan stops there without comparing against the end: the token
+ * loop touches every byte of a trace.
+ */
+static const unsigned char ends_token[256] = {
+	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['#'] = 1
+};
+
 static token_t
 next_token(parser_t *p)
 {
-	const char *c = p->cur;
+	const char *c = p->cur, *end = p->end;
 	token_t tok;
 
-	while (c < p->end && is_blank(*c))
+	while (c < end && is_blank(*c))
 		c++;
 	tok.text = c;
 	tok.col = (size_t)(c - p->line_start) + 1;
-	while (c < p->end && !is_blank(*c))
-		c++;
+	if (p->end_stops) {
+		while (!ends_token[(unsigned char)*c])
+			c++;
+	} else {
+		while (c < end && !is_blank(*c))
+			c++;
+	}
 	tok.len = (size_t)(c - tok.text);
 	p->cur = c;
 	return tok;
@@ -77,10 +94,12 @@ token_is(const token_t *tok, const char *text)
 	return tok->len == len && memcmp(tok->text, text, len) == 0;
 }
 
+/* The first bytes compared before memcmp: most keywords of a length differ there. */
 static int
 token_is_keyword(const token_t *tok, const trace_keyword_t *kw)
 {
-	return tok->len == kw->len && memcmp(tok->text, kw->text, kw->len) == 0;
+	return tok->len == kw->len && (!tok->len || tok->text[0] == kw->text[0]) &&
+	       memcmp(tok->text, kw->text, kw->len) == 0;
 }
 
 static int
@@ -946,11 +965,13 @@ rights_arg(parser_t *p, unsigned *out)
 static int
 next_option(parser_t *p, token_t *tok)
 {
-	*tok = peek_token(p);
-	if (ends_arguments(tok))
-		return 0;
-	next_token(p);
-	return 1;
+	const char *saved = p->cur;
+
+	*tok = next_token(p);
+	if (!ends_arguments(tok))
+		return 1;
+	p->cur = saved;      /* the arrow is the result's */
+	return 0;
 }
 
 /* ram=SIZE and caps=N, of quota; with allow_bounds also ram<= and caps<=. */
@@ -1668,12 +1689,29 @@ parse_header(parser_t *p, const token_t *first)
 	return expect_end_of_line(p);
 }
 
+/*
+ * Whether the next token is "=" alone; if so it is taken. (The second
+ * token of a line without a name is its first argument, scanned only once
+ * this way.)
+ */
+static int
+next_is_equals(parser_t *p)
+{
+	const char *c = p->cur;
+
+	while (c < p->end && is_blank(*c))
+		c++;
+	if (c == p->end || *c != '=' || (c + 1 < p->end && !is_blank(c[1])))
+		return 0;
+	p->cur = c + 1;
+	return 1;
+}
+
 /* One line: blank, the header, a directive, or "[NAME =] OP ARGS [-> RESULT]". */
 static rme_err_t
 parse_line(parser_t *p)
 {
-	token_t first = next_token(p), name, keyword = first;
-	const char *after_first = p->cur;
+	token_t first = next_token(p), name = first, keyword = first;
 	int has_name = 0, kind, directive;
 	rme_err_t rc;
 
@@ -1681,15 +1719,11 @@ parse_line(parser_t *p)
 		return RME_OK;
 	if (!p->header_seen)
 		return parse_header(p, &first);
-	name = next_token(p);
-	if (token_is(&name, "=")) {
-		name = first;
+	if (next_is_equals(p)) {
 		has_name = 1;
 		if ((rc = check_new_name(p, &name)))
 			return rc;
 		keyword = next_token(p);
-	} else {
-		p->cur = after_first;
 	}
 	kind = find_keyword(rme__trace_op_keywords, RME_TRACE_OP_COUNT_, &keyword);
 	if (kind >= 0)
@@ -1732,6 +1766,7 @@ parse_text(parser_t *p, const char *text, size_t len)
 		p->line++;
 		p->line_start = p->cur = pos;
 		p->end = content_end;
+		p->end_stops = content_end < text_end;
 		if (line_end < text_end && line_end > pos && line_end[-1] == '\r')
 			return error_crlf(p, (size_t)(line_end - 1 - pos) + 1);
 		if ((rc = parse_line(p)))
