@@ -78,7 +78,6 @@ extern const trace_keyword_t rme__trace_fault_type_names[4];
 typedef struct trace_slot {
 	const char *name;              /* NUL-terminated */
 	size_t len;
-	uint32_t hash;
 	rme_trace_slot_kind_t kind;
 	size_t line;                   /* where it was bound; 0 if predefined */
 } trace_slot_t;
@@ -103,8 +102,10 @@ struct rme_trace {
 	trace_slot_t *slots;
 	size_t slot_count, slot_capacity;
 
-	/* Open addressing over names: entries are slot + 1, 0 is empty. */
-	uint32_t *index;
+	/* Open addressing over names: an entry is the name's hash in the high
+	 * 32 bits and slot + 1 in the low ones, 0 is empty; a probe compares
+	 * hashes without touching the slots. */
+	uint64_t *index;
 	size_t index_capacity;         /* a power of two, at least twice slot_count */
 
 	trace_arena_block_t *arena;    /* the block being filled comes first */

@@ -390,56 +390,82 @@ is_name_char(char c)
 	return is_name_start(c) || (c >= '0' && c <= '9');
 }
 
-/* The length of the name that tok starts with (0 if none). */
-static size_t
-name_prefix_len(const token_t *tok)
-{
-	size_t len = 0;
-
-	if (!tok->len || !is_name_start(tok->text[0]))
-		return 0;
-	while (len < tok->len && is_name_char(tok->text[len]))
-		len++;
-	return len;
-}
-
-static int
-is_name(const token_t *tok)
-{
-	return tok->len && name_prefix_len(tok) == tok->len;
-}
-
 /* FNV-1a: names are short, and this is fast and spreads them well. */
+enum { FNV_BASIS = 2166136261u, FNV_PRIME = 16777619u };
+
+/*
+ * The length of the name that text starts with (0 if none), and its hash:
+ * one pass over the bytes for both, as every name in a trace is checked
+ * and then looked up.
+ */
+static size_t
+name_scan(const char *text, size_t len, uint32_t *hash)
+{
+	uint32_t h = FNV_BASIS;
+	size_t i = 0;
+
+	if (!len || !is_name_start(text[0]))
+		return 0;
+	while (i < len && is_name_char(text[i]))
+		h = (h ^ (unsigned char)text[i++]) * FNV_PRIME;
+	*hash = h;
+	return i;
+}
+
 static uint32_t
 hash_name(const char *name, size_t len)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = FNV_BASIS;
 
 	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)name[i]) * 16777619u;
+		h = (h ^ (unsigned char)name[i]) * FNV_PRIME;
 	return h;
 }
 
+/* The name's hash and its slot + 1 as an index entry; 0 is empty. */
+static uint64_t
+index_entry(uint32_t hash, size_t slot)
+{
+	return (uint64_t)hash << 32 | (uint64_t)(slot + 1);
+}
+
+static int
+same_bytes(const char *a, const char *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * An entry whose hash differs is passed over without touching its slot:
+ * in a big trace every slot and name is a cache miss of its own.
+ */
 static int
 find_slot(const rme_trace_t *t, const char *name, size_t len, uint32_t hash)
 {
+	const uint64_t want = (uint64_t)hash << 32, hash_bits = ~(uint64_t)UINT32_MAX;
 	size_t mask = t->index_capacity - 1;
+	uint64_t entry;
 
-	for (size_t i = hash & mask; t->index[i]; i = (i + 1) & mask) {
-		const trace_slot_t *slot = &t->slots[t->index[i] - 1];
+	for (size_t i = hash & mask; (entry = t->index[i]) != 0; i = (i + 1) & mask) {
+		const trace_slot_t *slot;
 
-		if (slot->hash == hash && slot->len == len &&
-		    memcmp(slot->name, name, len) == 0)
-			return (int)(t->index[i] - 1);
+		if ((entry & hash_bits) != want)
+			continue;
+		slot = &t->slots[(uint32_t)entry - 1];
+		if (slot->len == len && same_bytes(slot->name, name, len))
+			return (int)((uint32_t)entry - 1);
 	}
 	return -1;
 }
 
 static void
-index_insert(uint32_t *index, size_t capacity, uint32_t hash, uint32_t entry)
+index_insert(uint64_t *index, size_t capacity, uint64_t entry)
 {
 	size_t mask = capacity - 1;
-	size_t i = hash & mask;
+	size_t i = (uint32_t)(entry >> 32) & mask;
 
 	while (index[i])
 		i = (i + 1) & mask;
@@ -451,7 +477,7 @@ static int
 grow_index(rme_trace_t *t)
 {
 	size_t capacity = t->index_capacity ? t->index_capacity * 2 : 64;
-	uint32_t *index;
+	uint64_t *index;
 
 	if ((t->slot_count + 1) * 2 <= t->index_capacity)
 		return 1;
@@ -461,23 +487,27 @@ grow_index(rme_trace_t *t)
 	if (!index)
 		return 0;
 	memset(index, 0, capacity * sizeof *index);
-	for (size_t i = 0; i < t->slot_count; i++)
-		index_insert(index, capacity, t->slots[i].hash, (uint32_t)(i + 1));
+	for (size_t i = 0; i < t->index_capacity; i++)
+		if (t->index[i])
+			index_insert(index, capacity, t->index[i]);
 	trace_release(t, t->index, t->index_capacity * sizeof *index);
 	t->index = index;
 	t->index_capacity = capacity;
 	return 1;
 }
 
-/* Slots are ints in the API and index entries are slot + 1 in 32 bits. */
+/* Slots are ints in the API and index entries hold slot + 1 in 32 bits. */
 enum { SLOT_MAX = 0x7ffffffe };
 
-/* Add a slot; name must stay valid for the trace's life. -1 if out of memory. */
+/*
+ * Add a slot for a name whose hash is given; name must stay valid for the
+ * trace's life. -1 if out of memory.
+ */
 static int
-add_slot(rme_trace_t *t, const char *name, size_t len, rme_trace_slot_kind_t kind)
+add_slot(rme_trace_t *t, const char *name, size_t len, uint32_t hash,
+         rme_trace_slot_kind_t kind)
 {
-	uint32_t hash = hash_name(name, len);
-	trace_slot_t *slots, *slot;
+	trace_slot_t *slots;
 
 	if (t->slot_count >= SLOT_MAX || !grow_index(t))
 		return -1;
@@ -485,10 +515,16 @@ add_slot(rme_trace_t *t, const char *name, size_t len, rme_trace_slot_kind_t kin
 	if (!slots)
 		return -1;
 	t->slots = slots;
-	slot = &slots[t->slot_count];
-	*slot = (trace_slot_t){ .name = name, .len = len, .hash = hash, .kind = kind };
-	index_insert(t->index, t->index_capacity, hash, (uint32_t)(t->slot_count + 1));
+	slots[t->slot_count] = (trace_slot_t){ .name = name, .len = len, .kind = kind };
+	index_insert(t->index, t->index_capacity, index_entry(hash, t->slot_count));
 	return (int)t->slot_count++;
+}
+
+/* A predefined name (env, mmap_area). */
+static int
+add_fixed_slot(rme_trace_t *t, const char *name, size_t len, rme_trace_slot_kind_t kind)
+{
+	return add_slot(t, name, len, hash_name(name, len), kind);
 }
 
 static const char *const slot_kind_nouns[] = {
@@ -514,16 +550,14 @@ is_reserved_name(const token_t *tok)
 	return token_is(tok, env_name) || token_is(tok, mmap_area_name);
 }
 
-/* The slot of a bound name of the given kind, for a name in tok. */
+/* The slot of a bound name of the given kind, for tok, a name with this hash. */
 static rme_err_t
-resolve_name(parser_t *p, const token_t *tok, rme_trace_slot_kind_t kind, int *slot)
+resolve_hashed(parser_t *p, const token_t *tok, uint32_t hash, rme_trace_slot_kind_t kind,
+               int *slot)
 {
 	const rme_trace_t *t = p->trace;
-	int found;
+	int found = find_slot(t, tok->text, tok->len, hash);
 
-	if (!is_name(tok))
-		return error_expected(p, tok, slot_kind_expected[kind]);
-	found = find_slot(t, tok->text, tok->len, hash_name(tok->text, tok->len));
 	if (found < 0) {
 		if (token_is(tok, mmap_area_name))
 			return error_about(p, tok, "unbound name ",
@@ -537,17 +571,31 @@ resolve_name(parser_t *p, const token_t *tok, rme_trace_slot_kind_t kind, int *s
 	return RME_OK;
 }
 
-/* Before "NAME = ...": the name must be free. It is bound once the line has parsed. */
+/* The slot of a bound name of the given kind, for a name in tok. */
 static rme_err_t
-check_new_name(parser_t *p, const token_t *tok)
+resolve_name(parser_t *p, const token_t *tok, rme_trace_slot_kind_t kind, int *slot)
+{
+	uint32_t hash;
+
+	if (!tok->len || name_scan(tok->text, tok->len, &hash) != tok->len)
+		return error_expected(p, tok, slot_kind_expected[kind]);
+	return resolve_hashed(p, tok, hash, kind, slot);
+}
+
+/*
+ * Before "NAME = ...": the name must be free. It is bound once the line
+ * has parsed (bind_name), with the hash kept here.
+ */
+static rme_err_t
+check_new_name(parser_t *p, const token_t *tok, uint32_t *hash)
 {
 	int found;
 
-	if (!is_name(tok))
+	if (!tok->len || name_scan(tok->text, tok->len, hash) != tok->len)
 		return error_expected(p, tok, "a name");
 	if (is_reserved_name(tok))
 		return error_about(p, tok, "name ", " is reserved");
-	found = find_slot(p->trace, tok->text, tok->len, hash_name(tok->text, tok->len));
+	found = find_slot(p->trace, tok->text, tok->len, *hash);
 	if (found >= 0)
 		return error_about_line(p, tok, "name ", " is already bound", "on line",
 		                        p->trace->slots[found].line);
@@ -555,12 +603,13 @@ check_new_name(parser_t *p, const token_t *tok)
 }
 
 static rme_err_t
-bind_name(parser_t *p, const token_t *tok, rme_trace_slot_kind_t kind, int *slot)
+bind_name(parser_t *p, const token_t *tok, uint32_t hash, rme_trace_slot_kind_t kind,
+          int *slot)
 {
 	rme_trace_t *t = p->trace;
 	char *name = arena_copy(t, tok->text, tok->len);
 
-	if (!name || (*slot = add_slot(t, name, tok->len, kind)) < 0)
+	if (!name || (*slot = add_slot(t, name, tok->len, hash, kind)) < 0)
 		return error_no_memory(p);
 	t->slots[*slot].line = p->line;
 	return RME_OK;
@@ -693,7 +742,8 @@ bounded_value(parser_t *p, const token_t *tok, const char *what, uint64_t max,
 static rme_err_t
 address_value(parser_t *p, const token_t *tok, rme_trace_addr_t *out)
 {
-	size_t name_len = name_prefix_len(tok);
+	uint32_t hash = 0;
+	size_t name_len = name_scan(tok->text, tok->len, &hash);
 	token_t name, offset;
 	rme_err_t rc;
 
@@ -706,7 +756,7 @@ address_value(parser_t *p, const token_t *tok, rme_trace_addr_t *out)
 	                   name_len + 1 == tok->len)))
 		return error_expected(p, tok, "an address");
 	name = (token_t){ tok->text, name_len, tok->col };
-	rc = resolve_name(p, &name, RME_TRACE_SLOT_ADDRESS, &out->slot);
+	rc = resolve_hashed(p, &name, hash, RME_TRACE_SLOT_ADDRESS, &out->slot);
 	if (rc || name_len == tok->len)
 		return rc;
 	offset = (token_t){ tok->text + name_len + 1, tok->len - name_len - 1,
@@ -1385,10 +1435,11 @@ fault_result(parser_t *p, rme_trace_result_t *r, rme_trace_result_kind_t bare)
 static int
 relative_result(const parser_t *p, const op_spec_t *spec, const token_t *tok)
 {
-	size_t len = name_prefix_len(tok);
+	uint32_t hash;
+	size_t len = name_scan(tok->text, tok->len, &hash);
 
 	return (spec->results & RESULT(VALUE)) && spec->value_max == UINT64_MAX && len &&
-	       find_slot(p->trace, tok->text, len, hash_name(tok->text, len)) >= 0;
+	       find_slot(p->trace, tok->text, len, hash) >= 0;
 }
 
 /* The optional "-> RESULT" at the end of an operation. */
@@ -1477,7 +1528,7 @@ new_op(parser_t *p)
 }
 
 static rme_err_t
-parse_op(parser_t *p, rme_trace_op_kind_t kind, const token_t *name,
+parse_op(parser_t *p, rme_trace_op_kind_t kind, const token_t *name, uint32_t name_hash,
          const token_t *keyword)
 {
 	const op_spec_t *spec = &op_specs[kind];
@@ -1496,7 +1547,7 @@ parse_op(parser_t *p, rme_trace_op_kind_t kind, const token_t *name,
 		p->first_op_line = p->line;
 	if ((rc = spec->parse_args(p, op)) || (rc = parse_result(p, op)))
 		return rc;
-	return name ? bind_name(p, name, spec->binds, &op->bind_slot) : RME_OK;
+	return name ? bind_name(p, name, name_hash, spec->binds, &op->bind_slot) : RME_OK;
 }
 
 /* ---- Directives ---------------------------------------------------------- */
@@ -1568,7 +1619,7 @@ parse_mmap_area(parser_t *p, rme_trace_directives_t *d)
 		return error_end(&msg);
 	}
 	/* Directives precede all bindings, so this is slot 1. */
-	if (add_slot(p->trace, mmap_area_name, sizeof mmap_area_name - 1,
+	if (add_fixed_slot(p->trace, mmap_area_name, sizeof mmap_area_name - 1,
 	             RME_TRACE_SLOT_REGION_MAP) != RME_TRACE_SLOT_MMAP_AREA)
 		return error_no_memory(p);
 	d->has_mmap_area = 1;
@@ -1713,6 +1764,7 @@ parse_line(parser_t *p)
 {
 	token_t first = next_token(p), name = first, keyword = first;
 	int has_name = 0, kind, directive;
+	uint32_t name_hash = 0;
 	rme_err_t rc;
 
 	if (!first.len)
@@ -1721,13 +1773,14 @@ parse_line(parser_t *p)
 		return parse_header(p, &first);
 	if (next_is_equals(p)) {
 		has_name = 1;
-		if ((rc = check_new_name(p, &name)))
+		if ((rc = check_new_name(p, &name, &name_hash)))
 			return rc;
 		keyword = next_token(p);
 	}
 	kind = find_keyword(rme__trace_op_keywords, RME_TRACE_OP_COUNT_, &keyword);
 	if (kind >= 0)
-		return parse_op(p, (rme_trace_op_kind_t)kind, has_name ? &name : NULL, &keyword);
+		return parse_op(p, (rme_trace_op_kind_t)kind, has_name ? &name : NULL, name_hash,
+		                &keyword);
 	directive = find_keyword(rme__trace_directive_keywords, TRACE_DIRECTIVE_COUNT, &keyword);
 	if (has_name)
 		return error_expected(p, &keyword, directive >= 0
@@ -1816,7 +1869,7 @@ rme_trace_parse(const char *filename, const char *text, size_t len,
 	memset(t, 0, sizeof *t);
 	t->alloc = *alloc;
 	p.trace = t;
-	if (add_slot(t, env_name, sizeof env_name - 1, RME_TRACE_SLOT_REGION_MAP) !=
+	if (add_fixed_slot(t, env_name, sizeof env_name - 1, RME_TRACE_SLOT_REGION_MAP) !=
 	    RME_TRACE_SLOT_ENV)
 		rc = error_no_memory(&p);
 	else
