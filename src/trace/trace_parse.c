@@ -29,8 +29,8 @@ typedef struct parser {
 	rme_trace_error_t *err;
 	const char *line_start;
 	const char *cur;               /* the next byte to scan */
-	const char *end;               /* where the line's content ends: '#', LF or the end */
-	int end_stops;                 /* *end is the '#' or LF there (not past the text) */
+	int terminated;                /* the line ends with an LF (all but maybe the last) */
+	const char *end;               /* unless terminated: where its content ends, '#' or the end */
 	size_t line;
 	int header_seen;
 	size_t first_op_line;          /* 0 until the first operation */
@@ -45,10 +45,11 @@ is_blank(char c)
 
 /*
  * The bytes that end a token: blanks, and the '#' or LF that ends a line's
- * content. A line's content holds neither '#' nor LF, so when the byte at
- * its end is one of them (every line but an unterminated last one), a
- * token's scan stops there without comparing against the end: the token
- * loop touches every byte of a trace.
+ * content. On a line that ends with an LF (every line but an unterminated
+ * last one) the scans stop at these bytes without comparing against an
+ * end, and nobody needs to find the end first: these loops touch every
+ * byte of a trace. The content of an unterminated last line is found
+ * first, and its scans are bounded.
  */
 static const unsigned char ends_token[256] = {
 	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['#'] = 1
@@ -60,17 +61,20 @@ next_token(parser_t *p)
 	const char *c = p->cur, *end = p->end;
 	token_t tok;
 
-	while (c < end && is_blank(*c))
-		c++;
-	tok.text = c;
-	tok.col = (size_t)(c - p->line_start) + 1;
-	if (p->end_stops) {
+	if (p->terminated) {
+		while (is_blank(*c))
+			c++;
+		tok.text = c;
 		while (!ends_token[(unsigned char)*c])
 			c++;
 	} else {
+		while (c < end && is_blank(*c))
+			c++;
+		tok.text = c;
 		while (c < end && !is_blank(*c))
 			c++;
 	}
+	tok.col = (size_t)(tok.text - p->line_start) + 1;
 	tok.len = (size_t)(c - tok.text);
 	p->cur = c;
 	return tok;
@@ -112,9 +116,9 @@ contains_byte(const char *text, size_t len, char c)
 }
 
 /*
- * The first byte in [s, end) that is a or b, or end. This scan touches
- * every byte of a trace, so it tests eight at a time (memchr is not among
- * the few libc functions that Genode offers).
+ * The first byte in [s, end) that is a or b, or end. It passes over the
+ * comments, which may be long, so it tests eight bytes at a time (memchr
+ * is not among the few libc functions that Genode offers).
  */
 static const char *
 find_either(const char *s, const char *end, char a, char b)
@@ -1750,6 +1754,15 @@ next_is_equals(parser_t *p)
 {
 	const char *c = p->cur;
 
+	if (p->terminated) {
+		while (is_blank(*c))
+			c++;
+		/* an '=' comes before the LF, so c[1] is there to read */
+		if (*c != '=' || !ends_token[(unsigned char)c[1]])
+			return 0;
+		p->cur = c + 1;
+		return 1;
+	}
 	while (c < p->end && is_blank(*c))
 		c++;
 	if (c == p->end || *c != '=' || (c + 1 < p->end && !is_blank(c[1])))
@@ -1805,24 +1818,31 @@ error_crlf(parser_t *p, size_t col)
 static rme_err_t
 parse_text(parser_t *p, const char *text, size_t len)
 {
-	const char *pos = text, *text_end = text + len;
+	const char *pos = text, *text_end = text + len, *last_line = text_end;
 	trace_sink_t msg;
 	rme_err_t rc;
 
+	/* Where the text's last LF is followed by bytes, they are an unterminated line. */
+	while (last_line > text && last_line[-1] != '\n')
+		last_line--;
 	while (pos < text_end) {
-		/* The content ends at a comment or the LF, the line at the LF. */
-		const char *content_end = find_either(pos, text_end, '\n', '#');
-		const char *line_end = content_end;
+		const char *line_end;
 
-		if (content_end < text_end && *content_end == '#')
-			line_end = find_either(content_end, text_end, '\n', '\n');
 		p->line++;
 		p->line_start = p->cur = pos;
-		p->end = content_end;
-		p->end_stops = content_end < text_end;
+		p->terminated = pos < last_line;
+		if (!p->terminated)
+			p->end = find_either(pos, text_end, '\n', '#');
+		rc = parse_line(p);
+		/*
+		 * The line ends at the first LF after where its parse stopped
+		 * (its content holds none). A line that ends in CR LF is said
+		 * to, whatever its parse found.
+		 */
+		line_end = p->terminated ? find_either(p->cur, text_end, '\n', '\n') : text_end;
 		if (line_end < text_end && line_end > pos && line_end[-1] == '\r')
 			return error_crlf(p, (size_t)(line_end - 1 - pos) + 1);
-		if ((rc = parse_line(p)))
+		if (rc)
 			return rc;
 		pos = line_end < text_end ? line_end + 1 : text_end;
 	}
