@@ -382,16 +382,31 @@ arena_copy(rme_trace_t *t, const char *text, size_t len)
 
 /* ---- Names and slots ----------------------------------------------------- */
 
+/* A byte of a name: a-z and _ start one, digits follow (a table: names are scanned often). */
+enum { NAME_START = 1, NAME_DIGIT = 2 };
+static const unsigned char name_bytes[256] = {
+	['a'] = NAME_START, ['b'] = NAME_START, ['c'] = NAME_START, ['d'] = NAME_START,
+	['e'] = NAME_START, ['f'] = NAME_START, ['g'] = NAME_START, ['h'] = NAME_START,
+	['i'] = NAME_START, ['j'] = NAME_START, ['k'] = NAME_START, ['l'] = NAME_START,
+	['m'] = NAME_START, ['n'] = NAME_START, ['o'] = NAME_START, ['p'] = NAME_START,
+	['q'] = NAME_START, ['r'] = NAME_START, ['s'] = NAME_START, ['t'] = NAME_START,
+	['u'] = NAME_START, ['v'] = NAME_START, ['w'] = NAME_START, ['x'] = NAME_START,
+	['y'] = NAME_START, ['z'] = NAME_START, ['_'] = NAME_START, ['0'] = NAME_DIGIT,
+	['1'] = NAME_DIGIT, ['2'] = NAME_DIGIT, ['3'] = NAME_DIGIT, ['4'] = NAME_DIGIT,
+	['5'] = NAME_DIGIT, ['6'] = NAME_DIGIT, ['7'] = NAME_DIGIT, ['8'] = NAME_DIGIT,
+	['9'] = NAME_DIGIT
+};
+
 static int
 is_name_start(char c)
 {
-	return (c >= 'a' && c <= 'z') || c == '_';
+	return name_bytes[(unsigned char)c] == NAME_START;
 }
 
 static int
 is_name_char(char c)
 {
-	return is_name_start(c) || (c >= '0' && c <= '9');
+	return name_bytes[(unsigned char)c] != 0;
 }
 
 /* FNV-1a: names are short, and this is fast and spreads them well. */
@@ -631,16 +646,18 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* A hex digit's value + 1, 0 for other bytes. */
+static const unsigned char hex_digits[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7,
+	['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
+	['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14,
+	['E'] = 15, ['F'] = 16
+};
+
 static int
 hex_digit_value(char c)
 {
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return hex_digits[(unsigned char)c] - 1;
 }
 
 /* The shift of a binary size suffix, 0 if c is none. */
@@ -663,15 +680,18 @@ scan_number(const char *s, size_t len, int allow_suffix, uint64_t *out)
 	uint64_t value = 0;
 	size_t digits_end = len;
 	unsigned shift = 0;
+	int may_overflow;
 
 	if (len > 2 && s[0] == '0' && s[1] == 'x') {
+		/* Up to 16 digits cannot overflow: only longer numbers are checked per digit. */
+		may_overflow = len - 2 > 16;
 		for (size_t i = 2; i < len; i++) {
 			int digit = hex_digit_value(s[i]);
 
 			if (digit < 0)
 				return allow_suffix && i > 2 && i == len - 1 && suffix_shift(s[i])
 				       ? NUMBER_HEX_SUFFIX : NUMBER_BAD;
-			if (value >> 60)
+			if (may_overflow && value >> 60)
 				return NUMBER_TOO_LARGE;
 			value = value << 4 | (unsigned)digit;
 		}
@@ -684,13 +704,15 @@ scan_number(const char *s, size_t len, int allow_suffix, uint64_t *out)
 	}
 	if (digits_end == 0)
 		return NUMBER_BAD;
+	/* Up to 19 digits cannot overflow (10^19 - 1 < 2^64), nor need a division per digit. */
+	may_overflow = digits_end > 19;
 	for (size_t i = 0; i < digits_end; i++) {
 		unsigned digit;
 
 		if (!is_digit(s[i]))
 			return NUMBER_BAD;
 		digit = (unsigned)(s[i] - '0');
-		if (value > (UINT64_MAX - digit) / 10)
+		if (may_overflow && value > (UINT64_MAX - digit) / 10)
 			return NUMBER_TOO_LARGE;
 		value = value * 10 + digit;
 	}
