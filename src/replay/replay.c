@@ -348,13 +348,16 @@ judge(struct replay *r, size_t i, const rme_trace_op_t *op, const rme_trace_resu
 static int
 left_out(struct replay *r, size_t i, const rme_trace_op_t *op)
 {
-	rme_replay_step_t step = {
+	rme_replay_step_t step;
+
+	if (!r->opt->skip)
+		return 0;       /* the usual case: no step to make up for every operation */
+	step = (rme_replay_step_t){
 		.trace = r->trace, .op = op, .actual = NULL, .slots = r->slots,
 		.model = r->model, .mmap = r->mm ? replay_mmap_instance(r->mm) : NULL,
 		.index = i, .start_quota = &r->start_quota,
 	};
-
-	return r->opt->skip && r->opt->skip(r->opt->skip_ctx, &step);
+	return r->opt->skip(r->opt->skip_ctx, &step);
 }
 
 /*
