@@ -55,7 +55,7 @@ static const unsigned char ends_token[256] = {
 	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['#'] = 1
 };
 
-static token_t
+static inline token_t
 next_token(parser_t *p)
 {
 	const char *c = p->cur, *end = p->end;
