@@ -2470,6 +2470,93 @@ START_TEST(test_set_errno)
 }
 END_TEST
 
+/*
+ * Enough names that the index outgrows the caches (past 2^19 entries, where
+ * the parser looks a line ahead), and two names whose FNV-1a hashes are
+ * equal (0x152de78a, found by a search over random names): the index keeps
+ * the hashes, and names with equal ones must still be told apart.
+ */
+enum { MANY_NAMES = 140000 };
+
+/* assert_parse_error on a copy of the text in a block of exactly its length */
+static void
+assert_parse_error_exact(const char *text, size_t len, size_t line, size_t col,
+                         const char *message)
+{
+	char *exact = malloc(len);
+
+	ck_assert_ptr_nonnull(exact);
+	memcpy(exact, text, len);
+	assert_parse_error(exact, len, line, col, message);
+	free(exact);
+}
+
+static void
+many_names_text(text_t *text)
+{
+	text_printf(text, "rmemu-trace 1\njvqpfqg = ram-alloc 4K\njaczypz = ram-alloc 8K\n");
+	for (unsigned i = 0; i < MANY_NAMES; i++)
+		text_printf(text, "n%u = ram-alloc 4K\n", i);
+	text_printf(text, "ram-free jaczypz\nram-free jvqpfqg\n");
+}
+
+START_TEST(test_many_names)
+{
+	text_t text = { 0 };
+	rme_trace_t *t;
+	size_t ops, lines = 3 + MANY_NAMES + 2, checked = 0, wrong = 0;
+	int first, second;
+	char name[32], message[64];
+	size_t base;
+
+	many_names_text(&text);
+	t = parse_len_ok(text.data, text.len);
+	ops = rme_trace_op_count(t);
+	ck_assert_uint_eq(ops, 2 + MANY_NAMES + 2);
+	first = rme_trace_slot_find(t, "jvqpfqg", 7);
+	second = rme_trace_slot_find(t, "jaczypz", 7);
+	ck_assert_int_ge(first, 0);
+	ck_assert_int_ge(second, 0);
+	ck_assert_int_ne(first, second);
+	ck_assert_str_eq(rme_trace_slot_name(t, first), "jvqpfqg");
+	ck_assert_str_eq(rme_trace_slot_name(t, second), "jaczypz");
+	ck_assert_int_eq(rme_trace_op(t, ops - 2)->u.slot, second);
+	ck_assert_int_eq(rme_trace_op(t, ops - 1)->u.slot, first);
+	/* every name is found in its own slot, the one its line bound (counted: one assert) */
+	for (unsigned i = 0; i < MANY_NAMES; i++) {
+		int n = snprintf(name, sizeof name, "n%u", i);
+		int slot = rme_trace_slot_find(t, name, (size_t)n);
+
+		if (slot < 0 || slot != rme_trace_op(t, 2 + i)->bind_slot ||
+		    strcmp(rme_trace_slot_name(t, slot), name) != 0)
+			wrong++;
+		checked++;
+	}
+	ck_assert_uint_eq(checked, MANY_NAMES);
+	ck_assert_uint_eq(wrong, 0);
+	ck_assert_int_eq(rme_trace_slot_find(t, "n140000", 7), -1);
+	rme_trace_free(t);
+
+	/*
+	 * A name bound again, and a bad size at the very end, on an
+	 * unterminated last line in a buffer of exactly its size (a read past
+	 * it is an error under memcheck and ASan); then a line that ends in
+	 * CR LF.
+	 */
+	base = text.len;
+	text_printf(&text, "n5 = ram-alloc 4K");
+	snprintf(message, sizeof message, "name \"n5\" is already bound (on line %u)", 3 + 5 + 1);
+	assert_parse_error_exact(text.data, text.len, lines + 1, 1, message);
+	text.len = base;
+	text_printf(&text, "zz = ram-alloc 4Q");
+	assert_parse_error_exact(text.data, text.len, lines + 1, 16, "expected a size, found \"4Q\"");
+	text_printf(&text, "\r\n");
+	assert_parse_error(text.data, text.len, lines + 1, 18,
+	                   "a Windows line ending (CR LF); rmemu traces end their lines with LF alone");
+	free(text.data);
+}
+END_TEST
+
 START_TEST(test_api_edges)
 {
 	rme_trace_t *t = NULL;
@@ -2616,6 +2703,7 @@ trace_suite(void)
 	tcase_add_loop_test(tc, test_errors, 0, (int)(sizeof error_cases / sizeof *error_cases));
 	tcase_add_test(tc, test_nul_bytes);
 	tcase_add_test(tc, test_long_lines);
+	tcase_add_test(tc, test_many_names);
 	tcase_add_test(tc, test_api_edges);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
