@@ -179,19 +179,27 @@ mm_reg_prev(const mm_piece_t *s)
 	return neighbour(s, 0);
 }
 
-void
-mm_reg_insert(mm_registry_t *r, mm_piece_t *s)
+/*
+ * Link s in just before succ (NULL: as the last piece), where it belongs:
+ * between succ's predecessor, which ends at prev_end, and succ. No search
+ * from the root: the place is next to succ.
+ */
+static void
+insert_before(mm_registry_t *r, mm_piece_t *s, mm_piece_t *succ, uint64_t prev_end)
 {
-	mm_piece_t *p = r->root, *pred, *succ;
-	int dir = 0;
+	mm_piece_t *p;
+	int dir = 1;
 
 	s->child[0] = s->child[1] = NULL;
 	s->height = 1;
-	while (p) {
-		dir = s->start > p->start;
-		if (!p->child[dir])
-			break;
-		p = p->child[dir];
+	if (!succ) {
+		p = last(r);
+	} else if (succ->child[0]) {
+		for (p = succ->child[0]; p->child[1];)
+			p = p->child[1];
+	} else {
+		p = succ;
+		dir = 0;
 	}
 	s->parent = p;
 	if (p)
@@ -200,14 +208,30 @@ mm_reg_insert(mm_registry_t *r, mm_piece_t *s)
 		r->root = s;
 	r->npieces++;
 
-	pred = mm_reg_prev(s);
-	succ = mm_reg_next(s);
-	s->gap = s->start - (pred ? pred->end : r->base);
+	s->gap = s->start - prev_end;
 	if (succ)
 		succ->gap = succ->start - s->end;
 	rebalance_to_root(r, s);
 	if (succ)
 		augment_to_root(succ);
+}
+
+/* s takes old's node: its links, height and subtree maximum; the gaps are the caller's. */
+static void
+take_place(mm_registry_t *r, mm_piece_t *old, mm_piece_t *s)
+{
+	s->child[0] = old->child[0];
+	s->child[1] = old->child[1];
+	s->height = old->height;
+	s->max_gap = old->max_gap;
+	replace_child(r, old->parent, old, s);
+	if (s->child[0])
+		s->child[0]->parent = s;
+	if (s->child[1])
+		s->child[1]->parent = s;
+	if (r->hint == old)
+		r->hint = s;
+	old->parent = old->child[0] = old->child[1] = NULL;
 }
 
 void
@@ -248,6 +272,48 @@ mm_reg_remove(mm_registry_t *r, mm_piece_t *s)
 	if (succ)
 		augment_to_root(succ);
 	s->parent = s->child[0] = s->child[1] = NULL;
+}
+
+void
+mm_reg_replace_run(mm_registry_t *r, mm_piece_t *olds, mm_piece_t *news, mm_piece_t *succ)
+{
+	mm_piece_t *o = olds, *n = news, *last_new = NULL;
+	uint64_t prev_end = 0;
+
+	/* The olds beyond the news' count leave first, while the tree is as it was. */
+	while (o && n) {
+		o = o->link;
+		n = n->link;
+	}
+	for (; o; o = o->link)
+		mm_reg_remove(r, o);
+	if (olds && news)
+		prev_end = olds->start - olds->gap;
+	/* Node for node: the tree keeps its shape, only the gaps change. */
+	for (o = olds, n = news; o && n; o = o->link, n = n->link) {
+		take_place(r, o, n);
+		n->gap = n->start - prev_end;
+		prev_end = n->end;
+		augment_to_root(n);
+		last_new = n;
+	}
+	if (!n) {
+		if (last_new && succ && succ->gap != succ->start - last_new->end) {
+			succ->gap = succ->start - last_new->end;
+			augment_to_root(succ);
+		}
+		return;
+	}
+	/* The news beyond the olds' count go in next to succ, each before it. */
+	if (!last_new) {
+		mm_piece_t *top = succ ? NULL : last(r);
+
+		prev_end = succ ? succ->start - succ->gap : top ? top->end : r->base;
+	}
+	for (; n; n = n->link) {
+		insert_before(r, n, succ, prev_end);
+		prev_end = n->end;
+	}
 }
 
 /*

@@ -94,8 +94,20 @@ typedef struct mm_registry {
 
 void mm_reg_init(mm_registry_t *r, uint64_t base, uint64_t end);
 
-void mm_reg_insert(mm_registry_t *r, mm_piece_t *s);
 void mm_reg_remove(mm_registry_t *r, mm_piece_t *s);
+/*
+ * Put the pieces of news in the place of the pieces of olds (both linked
+ * by 'link' in address order, either may be empty): olds is a run of
+ * neighbours in the tree, succ the piece after it (NULL: none), and news
+ * lie after olds' predecessor and before succ. As many as both lists have
+ * take the old pieces' nodes one for one, without a search or a rotation;
+ * the rest of olds is removed, the rest of news inserted next to succ.
+ * A call mostly replaces pieces by pieces in the same place (a cut piece
+ * by its parts, a changed one by its successor), so most of a
+ * transaction's changes to the tree need no walk from the root and no
+ * rebalancing.
+ */
+void mm_reg_replace_run(mm_registry_t *r, mm_piece_t *olds, mm_piece_t *news, mm_piece_t *succ);
 
 mm_piece_t *mm_reg_first(const mm_registry_t *r);
 mm_piece_t *mm_reg_next(const mm_piece_t *s);

@@ -431,35 +431,55 @@ commit_registry(txn_t *t)
 	for (unsigned i = 0; i < t->nwindows; i++) {
 		window_t *w = &t->windows[i];
 		uint64_t before = count_vmas_from(a, w->start, w->end);
-		mm_piece_t *gone = NULL;
+		mm_piece_t *s = w->first_old, *n = w->after, *gone = NULL, **gone_tail = &gone;
 
-		FOR_EACH_DOOMED(a, w, s) {
-			s->link = gone;
-			gone = s;
-		}
-		while (gone) {
-			mm_piece_t *s = gone;
+		/*
+		 * Segment by segment: the old pieces between two kept ones (or
+		 * the window's ends) give way to the new pieces between the
+		 * same two, in the same place in the tree.
+		 */
+		for (;;) {
+			mm_piece_t *olds = NULL, **otail = &olds, *news = NULL, **ntail = &news;
+			mm_piece_t *kept;
 
-			gone = s->link;
-			mm_reg_remove(&a->reg, s);
-			a->mapped_bytes -= s->end - s->start;
-			a->attachments -= mm_piece_attached(s);
-			s->link = doomed;
-			doomed = s;
-		}
-		for (mm_piece_t *s = w->after, *next; s; s = next) {
-			next = s->link;
-			s->link = NULL;
-			if (s->keep) {
-				s->keep = false;
-				continue;
+			for (; s && s->start < w->end && !s->keep; s = mm_reg_next(s)) {
+				*otail = s;
+				otail = &s->link;
+				a->mapped_bytes -= s->end - s->start;
+				a->attachments -= mm_piece_attached(s);
 			}
-			mm_reg_insert(&a->reg, s);
-			a->mapped_bytes += s->end - s->start;
-			a->attachments += mm_piece_attached(s);
+			*otail = NULL;
+			kept = s && s->start < w->end ? s : NULL;
+			for (; n && n != kept; n = n->link) {
+				*ntail = n;
+				ntail = &n->link;
+				a->mapped_bytes += n->end - n->start;
+				a->attachments += mm_piece_attached(n);
+			}
+			*ntail = NULL;
+			mm_reg_replace_run(&a->reg, olds, news, s);
+			if (olds) {
+				*gone_tail = olds;
+				gone_tail = otail;
+			}
+			while (news) {
+				mm_piece_t *next = news->link;
+
+				news->link = NULL;
+				news = next;
+			}
+			if (!kept)
+				break;
+			n = kept->link;
+			kept->link = NULL;
+			kept->keep = false;
+			s = mm_reg_next(kept);
 		}
 		a->vma_count = a->vma_count + count_vmas_from(a, w->start, w->end) - before;
 		w->after = NULL;
+		/* released in address order, a later window's pieces before an earlier one's */
+		*gone_tail = doomed;
+		doomed = gone;
 	}
 
 	while (doomed) {
