@@ -128,6 +128,11 @@ START_TEST(setup_rejects_bad_settings_with_a_reason)
 	cfg.chunk_size = 1000;
 	ck_assert_err(rme_mmap_create(&t.pm.prims, &cfg, &mm, &why), RME_ERR_INVALID_ARGUMENT);
 	ck_assert_ptr_nonnull(strstr(why.message, "chunk size 0x3e8"));
+	/* a chunk record counts pages in 32 bits */
+	cfg.chunk_size = ((uint64_t)UINT32_MAX + 1) * 4096;
+	ck_assert_err(rme_mmap_create(&t.pm.prims, &cfg, &mm, &why), RME_ERR_INVALID_ARGUMENT);
+	ck_assert_ptr_null(mm);
+	ck_assert_ptr_nonnull(strstr(why.message, "larger than 2^32 pages"));
 	cfg.chunk_size = 4096;
 	cfg.map_count_max = 0;
 	ck_assert_err(rme_mmap_create(&t.pm.prims, &cfg, &mm, &why), RME_ERR_INVALID_ARGUMENT);

@@ -157,7 +157,7 @@ typedef struct rme_mmap_config {
 	/* The area and the chunk size are the rmemu policy's; the libc policies have none. */
 	uint64_t area_base;      /* page-aligned start of the managed range */
 	uint64_t area_size;      /* its size, a page multiple, not 0 */
-	uint64_t chunk_size;     /* bytes per backing RAM dataspace, a page multiple */
+	uint64_t chunk_size;     /* bytes per backing RAM dataspace, a page multiple, at most 2^32 pages */
 	uint64_t map_count_max;  /* like vm.max_map_count */
 } rme_mmap_config_t;
 

@@ -762,7 +762,7 @@ zero_range(area_t *a, const mm_piece_t *s, uint64_t from, uint64_t to)
 	if (!s->chunk)
 		return 0;   /* no RAM: reads as zero once it is backed */
 	err = a->head.prims.ds_zero(a->head.prims.ctx, s->chunk->ds,
-	                            s->chunk_off + (from - s->start), to - from);
+	                            mm_piece_chunk_off(s) + (from - s->start), to - from);
 	return rme_errno_from_err(err);
 }
 
@@ -926,6 +926,12 @@ area_create(const rme_genode_prims_t *prims, const rme_mmap_config_t *cfg, rme_m
 		mm_text_str(&t, "the chunk size ");
 		mm_text_hex(&t, cfg->chunk_size);
 		mm_text_str(&t, " is not a positive multiple of the page size");
+		return setup_failed(why, RME_ERR_INVALID_ARGUMENT);
+	}
+	if (cfg->chunk_size / MM_PAGE > MM_CHUNK_PAGES_MAX) {
+		mm_text_str(&t, "the chunk size ");
+		mm_text_hex(&t, cfg->chunk_size);
+		mm_text_str(&t, " is larger than 2^32 pages, the most a chunk record describes");
 		return setup_failed(why, RME_ERR_INVALID_ARGUMENT);
 	}
 	if (cfg->map_count_max == 0) {

@@ -118,7 +118,7 @@ attach_piece(area_t *a, const mm_piece_t *s)
 {
 	rme_prim_attr_t attr = {
 		.size = s->end - s->start,
-		.offset = s->chunk_off,
+		.offset = mm_piece_chunk_off(s),
 		.use_at = 1,
 		.at = s->start - a->base,
 		.executable = (s->prot & RME_PROT_EXEC) != 0,

@@ -86,7 +86,7 @@ mm_area_pieces_in(rme_mmap_t *mm, uint64_t lo, uint64_t hi,
 		p.flags = v.flags;
 		p.offset = v.offset;
 		p.chunk = s->chunk ? s->chunk->ds : 0;
-		p.chunk_offset = s->chunk ? s->chunk_off : 0;
+		p.chunk_offset = s->chunk ? mm_piece_chunk_off(s) : 0;
 		p.vma_start = !mm_piece_joins(mm_reg_prev(s), s);
 		if ((rc = fn(ctx, &p)) != 0)
 			return rc;
@@ -99,7 +99,7 @@ mm_area_foreach_ram(rme_mmap_t *mm, int (*fn)(void *ctx, rme_prim_cap_t ds, uint
                     void *ctx)
 {
 	for (const mm_chunk_t *c = area_of(mm)->reg.chunks; c; c = c->next) {
-		int rc = fn(ctx, c->ds, c->size);
+		int rc = fn(ctx, c->ds, mm_chunk_size(c));
 		if (rc)
 			return rc;
 	}
@@ -161,7 +161,7 @@ check_chunk_uses(area_t *a)
 	for (c = a->reg.chunks; c && !why; c = c->next) {
 		if (c->refs != 0)
 			why = "a chunk's reference count is wrong";
-		else if (c->check_bytes > c->size)
+		else if (c->check_bytes > mm_chunk_size(c))
 			why = "pieces use more of a chunk than it has";
 	}
 	for (s = mm_reg_first(&a->reg); s; s = mm_reg_next(s))
@@ -198,8 +198,8 @@ mm_area_check(rme_mmap_t *mm, char *msg, size_t msglen)
 		if (!s->chunk && s->prot != RME_PROT_NONE)
 			return check_failed(&t, "an accessible piece has no RAM", s);
 		if (s->chunk) {
-			if (!mm_page_aligned(s->chunk_off) || s->chunk_off > s->chunk->size ||
-			    len > s->chunk->size - s->chunk_off)
+			if (mm_piece_chunk_off(s) > mm_chunk_size(s->chunk) ||
+			    len > mm_chunk_size(s->chunk) - mm_piece_chunk_off(s))
 				return check_failed(&t, "a piece reaches beyond its chunk", s);
 		}
 		if (!mm_piece_joins(prev, s))
@@ -211,7 +211,7 @@ mm_area_check(rme_mmap_t *mm, char *msg, size_t msglen)
 		return check_failed(&t, why, NULL);
 	for (mm_chunk_t *c = a->reg.chunks; c; c = c->next) {
 		nchunks++;
-		chunk_bytes += c->size;
+		chunk_bytes += mm_chunk_size(c);
 	}
 	if (nchunks != a->reg.nchunks || chunk_bytes != a->reg.chunk_bytes)
 		return check_failed(&t, "the chunk totals are wrong", NULL);

@@ -420,7 +420,7 @@ mm_reg_chunk_link(mm_registry_t *r, mm_chunk_t *c)
 		r->chunks->prev = c;
 	r->chunks = c;
 	r->nchunks++;
-	r->chunk_bytes += c->size;
+	r->chunk_bytes += mm_chunk_size(c);
 }
 
 void
@@ -434,7 +434,7 @@ mm_reg_chunk_unlink(mm_registry_t *r, mm_chunk_t *c)
 		c->next->prev = c->prev;
 	c->prev = c->next = NULL;
 	r->nchunks--;
-	r->chunk_bytes -= c->size;
+	r->chunk_bytes -= mm_chunk_size(c);
 }
 
 /* ---- Checking ---------------------------------------------------------------- */

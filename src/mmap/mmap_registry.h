@@ -24,11 +24,19 @@
 
 #include "mmap_internal.h"
 
-/* A RAM dataspace backing one or more pieces (56 bytes: a 64-byte heap block). */
+/*
+ * The most pages a chunk has: its size and a piece's offset into it are
+ * page counts in 32 bits, which keeps a chunk record at 32 bytes and a
+ * piece at 96 (the metadata per mapping). A RAM dataspace of 16 TiB is far
+ * beyond what core hands out; rme_mmap_create refuses a larger chunk size.
+ */
+#define MM_CHUNK_PAGES_MAX ((uint64_t)UINT32_MAX)
+
+/* A RAM dataspace backing one or more pieces (32 bytes). */
 typedef struct mm_chunk {
 	rme_prim_cap_t ds;
-	uint64_t size;                  /* bytes, a page multiple */
-	uint64_t refs;                  /* pieces that use it */
+	uint32_t pages;                 /* its size, at most MM_CHUNK_PAGES_MAX */
+	uint32_t refs;                  /* pieces that use it (no more than it has pages) */
 	union {
 		struct mm_chunk *prev;      /* in the registry's list of chunks */
 		struct mm_chunk *fresh_next; /* before: in a transaction's list of chunks it allocated */
@@ -53,8 +61,8 @@ enum {
 #define MM_VM_LOCK_MASK ((unsigned)(MM_VM_LOCKED | MM_VM_LOCKONFAULT))
 
 /*
- * 104 bytes: the small fields share one word (they were 128 with an int and
- * two unsigneds), and what a search reads (the children and the range)
+ * 96 bytes: the small fields share one word with the offset into the chunk
+ * (a page count), and what a search reads (the children and the range)
  * comes first, in 32 bytes, so that a step down the tree mostly touches one
  * cache line.
  */
@@ -68,11 +76,11 @@ typedef struct mm_piece {
 	uint8_t prot;       /* RME_PROT_READ | WRITE | EXEC */
 	uint8_t vmflags;    /* MM_VM_* */
 	bool keep;          /* in a transaction: belongs to the old and the new state */
+	uint32_t chunk_pgoff; /* where start lies in chunk, in pages (mm_piece_chunk_off) */
 
 	uint64_t obj;       /* the object mapped: 0 anonymous private, else a shared object or file */
 	uint64_t pgoff;     /* page offset of start within obj, as Linux's vm_pgoff */
 	mm_chunk_t *chunk;  /* NULL: no RAM behind it, which only PROT_NONE allows */
-	uint64_t chunk_off; /* where start lies in chunk */
 
 	struct mm_piece *link; /* a transaction's lists */
 } mm_piece_t;
@@ -135,6 +143,20 @@ mm_piece_joins(const mm_piece_t *a, const mm_piece_t *b)
 	return a && b && a->end == b->start && a->prot == b->prot &&
 	       a->vmflags == b->vmflags && a->obj == b->obj &&
 	       a->pgoff + (a->end - a->start) / MM_PAGE == b->pgoff;
+}
+
+/* The chunk's size in bytes. */
+static inline uint64_t
+mm_chunk_size(const mm_chunk_t *c)
+{
+	return (uint64_t)c->pages * MM_PAGE;
+}
+
+/* Where the piece's start lies in its chunk, in bytes. */
+static inline uint64_t
+mm_piece_chunk_off(const mm_piece_t *s)
+{
+	return (uint64_t)s->chunk_pgoff * MM_PAGE;
 }
 
 /* Whether the piece is attached in the area's region map. */

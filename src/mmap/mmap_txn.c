@@ -70,7 +70,7 @@ piece_new(txn_t *t, uint64_t start, uint64_t end, const piece_attrs_t *pa,
 	s->obj = pa->obj;
 	s->pgoff = pa->pgoff;
 	s->chunk = chunk;
-	s->chunk_off = chunk_off;
+	s->chunk_pgoff = (uint32_t)(chunk_off / MM_PAGE);
 	return s;
 }
 
@@ -95,7 +95,7 @@ chunk_new(txn_t *t, uint64_t size)
 		t->err = err;
 		return NULL;
 	}
-	c->size = size;
+	c->pages = (uint32_t)(size / MM_PAGE);
 	c->fresh_next = t->fresh;
 	t->fresh = c;
 	return c;
@@ -141,7 +141,7 @@ mm_edit_add_moved(txn_t *t, edit_t *e, uint64_t src, uint64_t src_end, uint64_t 
 		uint64_t to = min_u64(s->end, src_end);
 		piece_attrs_t pa = attrs_of(s, from);
 		mm_piece_t *n = piece_new(t, dst + (from - src), dst + (to - src), &pa, s->chunk,
-		                        s->chunk_off + (from - s->start));
+		                        mm_piece_chunk_off(s) + (from - s->start));
 		if (!n)
 			return false;
 		list_append(&e->tail, n);
@@ -177,7 +177,7 @@ mm_edit_add_changed(txn_t *t, edit_t *e, uint64_t start, uint64_t end, const pie
 				return false;
 			continue;
 		}
-		n = piece_new(t, from, to, &pa, s->chunk, s->chunk_off + (from - s->start));
+		n = piece_new(t, from, to, &pa, s->chunk, mm_piece_chunk_off(s) + (from - s->start));
 		if (!n)
 			return false;
 		list_append(&e->tail, n);
@@ -258,7 +258,8 @@ add_remainders(txn_t *t, uint64_t from, uint64_t to, mm_piece_t ***tail)
 			continue;
 		}
 		pa = attrs_of(s, ps);
-		n = piece_new(t, ps, pe, &pa, s->chunk, s->chunk ? s->chunk_off + (ps - s->start) : 0);
+		n = piece_new(t, ps, pe, &pa, s->chunk,
+		              s->chunk ? mm_piece_chunk_off(s) + (ps - s->start) : 0);
 		if (!n)
 			return false;
 		list_append(tail, n);
