@@ -149,7 +149,17 @@ md_alloc(plc_t *p, plc_block_t **out, bool for_used)
 		p->spare_small_count--;
 	}
 	roomy = b->roomy;
-	memset(b, 0, node_size(big, roomy));
+	/*
+	 * Cleared field by field: a memset of the node's size took rep stos,
+	 * slow to start for 56 to 88 bytes, in every allocation.
+	 */
+	b->child[LEFT] = b->child[RIGHT] = b->parent = NULL;
+	b->addr = b->size = b->max_avail = 0;
+	b->head_word = 0;
+	if (big)
+		b->region = (struct plc_region){ 0 };
+	else if (roomy)
+		b->own_fit = 0;
 	b->big = big;
 	b->roomy = roomy;
 	if (p->hosted)
