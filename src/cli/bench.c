@@ -52,6 +52,15 @@ bench_rand(uint64_t *state)
 	return x * 0x2545f4914f6cdd1dULL;
 }
 
+void
+bench_placement_mix(uint64_t *digest, uint64_t addr)
+{
+	for (int i = 0; i < 8; i++) {
+		*digest ^= (addr >> (8 * i)) & 0xff;
+		*digest *= 0x100000001b3ULL;
+	}
+}
+
 static int
 cmp_u64(const void *a, const void *b)
 {
@@ -107,6 +116,7 @@ bench_region_map(uint64_t live, uint64_t ops, struct bench_result *res)
 
 	rme_counting_init(&ca, bench_arena_init(&arena));
 	res->host_memory = bench_arena_name(&arena);
+	res->placement_digest = BENCH_DIGEST_INIT;
 	if (!addrs || !samples)
 		goto out;
 	rme_model_config_init(&cfg);
@@ -124,6 +134,8 @@ bench_region_map(uint64_t live, uint64_t ops, struct bench_result *res)
 		if (rme_attach(m, rm, ds, &a, &r) != RME_OK)
 			goto out;
 		addrs[i] = r.start;
+		bench_placement_mix(&res->placement_digest, r.start);
+		res->placements++;
 	}
 	res->bytes_per_mapping = (double)(ca.live_bytes - md_empty) / (double)live;
 	bench_rss(res);
@@ -154,6 +166,8 @@ bench_region_map(uint64_t live, uint64_t ops, struct bench_result *res)
 		if (err != RME_OK)
 			goto out;
 		addrs[k] = range.start;
+		bench_placement_mix(&res->placement_digest, range.start);
+		res->placements++;
 		samples[done++] = t1 - t0;
 		if (done < ops)
 			samples[done++] = t2 - t1;
@@ -910,6 +924,9 @@ print_result(int json, int *first, const struct bench_workload *w, uint64_t live
 			printf(", \"rss_mib\": %.1f, \"max_rss_mib\": %.1f", r->rss_mib, r->max_rss_mib);
 		if (r->host_memory)
 			printf(", \"host_memory\": \"%s\"", r->host_memory);
+		if (r->placements)
+			printf(", \"placements\": %" PRIu64 ", \"placement_digest\": \"0x%016" PRIx64 "\"",
+			       r->placements, r->placement_digest);
 		printf("}");
 	} else {
 		printf("%-12s %10" PRIu64 " %10.0f %10.0f %10.1f", w->name, live, r->ns_median,

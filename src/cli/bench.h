@@ -26,6 +26,12 @@ struct bench_result {
 	double rss_mib, max_rss_mib;
 	/* where the model's and the layer's metadata lie: "arena" (huge pages) or "malloc" */
 	const char *host_memory;
+	/*
+	 * The region-map workload: the addresses it placed, and their digest
+	 * (bench_placement_mix), which Genode's own allocator must match on
+	 * the same operations (scripts/genode-placement-bench).
+	 */
+	uint64_t placements, placement_digest;
 };
 
 struct bench_workload {
@@ -37,6 +43,10 @@ struct bench_workload {
 
 uint64_t bench_now_ns(void);
 uint64_t bench_rand(uint64_t *state);
+
+/* Fold an address into a digest (FNV-1a over its eight bytes; start at BENCH_DIGEST_INIT). */
+#define BENCH_DIGEST_INIT 0xcbf29ce484222325ULL
+void bench_placement_mix(uint64_t *digest, uint64_t addr);
 
 /* Fill in rss_mib and max_rss_mib: the process's resident memory now and at its peak. */
 void bench_rss(struct bench_result *res);

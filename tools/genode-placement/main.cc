@@ -3,20 +3,24 @@
  *
  *   genode-placement --list
  *   genode-placement --genode COMMIT NAME    > tests/data/placement-NAME.golden
+ *   genode-placement --bench LIVE OPS        (rmemu bench's region-map workload, bench.cc)
  *
  * COMMIT names the Genode source the oracle was built from; it goes into
  * the golden's provenance header. scripts/genode-placement-golden builds
  * this program from a Genode checkout and runs it for every workload.
  */
+#include "bench.h"
 #include "workloads.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 static int usage()
 {
 	std::fputs("usage: genode-placement --list\n"
-	           "       genode-placement --genode COMMIT NAME\n", stderr);
+	           "       genode-placement --genode COMMIT NAME\n"
+	           "       genode-placement --bench LIVE OPS\n", stderr);
 	return 2;
 }
 
@@ -26,6 +30,18 @@ int main(int argc, char **argv)
 		for (Workload const &w : workloads())
 			std::printf("%s\n", w.name);
 		return 0;
+	}
+	if (argc == 4 && std::strcmp(argv[1], "--bench") == 0) {
+		char *end1, *end2;
+		unsigned long long live = std::strtoull(argv[2], &end1, 10);
+		unsigned long long ops = std::strtoull(argv[3], &end2, 10);
+
+		if (*end1 || *end2 || live == 0 || ops < 2 || live > (1ULL << 24)) {
+			std::fputs("genode-placement: --bench needs LIVE (1 to 2^24) and OPS (at least 2)\n",
+			           stderr);
+			return 2;
+		}
+		return run_region_map_bench(live, ops);
 	}
 	if (argc != 4 || std::strcmp(argv[1], "--genode") != 0)
 		return usage();
