@@ -763,18 +763,25 @@ static plc_block_t *
 find_by_address(const plc_t *p, uint64_t addr, uint64_t size, bool check_overlap)
 {
 	plc_block_t *b = p->root.child[LEFT];
+	const uint64_t mask = p->word_mask;
+	const uint64_t last = last_byte(p, addr, size ? size : 1);
 
-	if (size == 0)
-		size = 1;
+	if (check_overlap) {
+		for (; b; b = b->child[addr >= b->addr]) {
+			uint64_t b_last = (b->addr + b->size - 1) & mask;
+
+			if ((last >= b->addr && b_last >= addr) || (addr >= b->addr && last <= b_last))
+				return b;
+		}
+		return NULL;
+	}
+	/* the exact lookups (detach, plc_alloc_addr): the range's block, or none */
 	while (b) {
-		uint64_t b_last = last_byte(p, b->addr, b->size);
-		uint64_t last = last_byte(p, addr, size);
+		int right = addr >= b->addr;
 
-		if (check_overlap && last >= b->addr && b_last >= addr)
+		if (right && last <= ((b->addr + b->size - 1) & mask))
 			return b;
-		if (addr >= b->addr && last <= b_last)
-			return b;
-		b = b->child[addr >= b->addr];
+		b = b->child[right];
 	}
 	return NULL;
 }
