@@ -496,14 +496,16 @@ rotate_subtree(plc_t *p, plc_block_t *n, plc_block_t *node, int side)
 	}
 }
 
-static void
+/* true if it rotated (and so recomputed n's fields in adopt) */
+static bool
 rebalance_subtree(plc_t *p, plc_block_t *n, plc_block_t *node)
 {
 	int v = child_depth(node, RIGHT) - child_depth(node, LEFT);
 
 	if (v > -2 && v < 2)
-		return;
+		return false;
 	rotate_subtree(p, n, node, v < 0);
+	return true;
 }
 
 /*
@@ -594,6 +596,7 @@ tree_remove(plc_t *p, plc_block_t *n)
 	plc_block_t *lp = NULL;
 	plc_block_t *l = n->child[LEFT];
 	plc_block_t *np = n->parent;
+	bool fit_pending = true, fit_fresh = false;
 
 	/*
 	 * The relinking below recomputed fit fields at every adopt, each from
@@ -645,11 +648,29 @@ tree_remove(plc_t *p, plc_block_t *n)
 					break;
 		}
 	}
+	/*
+	 * Core's walk to the root. The fit fields on it: from lp up to l, the
+	 * subtrees lost l; l's field is from its old place; from n's old
+	 * parent up, the subtrees lost n. In each stretch, once a field comes
+	 * out as it was, the ones above it in the stretch are as they were too
+	 * (exact subtree maxima, of which only the one child changed), so the
+	 * recomputation rests until the next stretch begins. Not where a
+	 * rotation just recomputed the node from its new children: its field
+	 * may have changed then, and its parent's not yet. The walk goes on to
+	 * the root for core's rebalancing either way.
+	 */
 	while (lp && lp->parent) {
 		plc_block_t *lpp = lp->parent;
-		if (p->fit_valid)
-			(void)fit_local(lp);
-		rebalance_subtree(p, lpp, lp);
+
+		if (p->fit_valid) {
+			if (lp == l) {
+				(void)fit_local(lp);
+				fit_pending = true;
+			} else if (fit_pending && !fit_local(lp) && !fit_fresh) {
+				fit_pending = false;
+			}
+		}
+		fit_fresh = rebalance_subtree(p, lpp, lp);
 		lp = lpp;
 	}
 	n->child[LEFT] = n->child[RIGHT] = NULL;
