@@ -17,6 +17,7 @@
  * rmemu bench --json): the same addresses, region for region, at any size.
  */
 #include "bench.h"
+#include "core_attach.h"
 
 #include <base/allocator_avl.h>
 #include <util/misc_math.h>
@@ -71,37 +72,6 @@ namespace {
 
 		/* the size of core's slab entries for a region map: every block, used or free */
 		static constexpr size_t block_bytes() { return sizeof(Block); }
-
-		/* Region_map_component::_attach for a RAM dataspace at offset 0 */
-		bool attach(size_t size, addr_t *at)
-		{
-			Align const page { .log2 = 12 };
-			Align align { .log2 = log2(size, page.log2) };
-			if (align.log2 >= sizeof(void *) * 8)
-				align = page;
-
-			bool found = false;
-			for (; !found && align.log2 >= page.log2; align.log2--) {
-				alloc_aligned(size, align).with_result(
-					[&] (Range_allocator::Allocation &a) {
-						a.deallocate = false;
-						*at = addr_t(a.ptr);
-						found = true; },
-					[&] (Alloc_error) { });
-			}
-			return found;
-		}
-
-		bool attach_at(size_t size, addr_t addr)
-		{
-			bool found = false;
-			alloc_addr(size, addr).with_result(
-				[&] (Range_allocator::Allocation &a) {
-					a.deallocate = false;
-					found = true; },
-				[&] (Alloc_error) { });
-			return found;
-		}
 
 		/* Region_map_component::detach_at: the used block there, freed at its start */
 		void detach(addr_t addr)
@@ -159,7 +129,7 @@ int run_region_map_bench(uint64_t live, uint64_t ops)
 	md_empty = heap.live;
 	for (uint64_t i = 0; i < live; i++) {
 		addr_t at = 0;
-		if (!map->attach(4096 * (1 + bench_rand(&seed) % 16), &at)) {
+		if (!core_attach(*map, 4096 * (1 + bench_rand(&seed) % 16), &at)) {
 			std::fprintf(stderr, "genode-placement: build-up attach %" PRIu64 " failed\n", i);
 			return 1;
 		}
@@ -181,12 +151,12 @@ int run_region_map_bench(uint64_t live, uint64_t ops)
 		t0 = now_ns();
 		map->detach(addrs[k]);
 		t1 = now_ns();
-		ok = use_at ? map->attach_at(size, at) : map->attach(size, &at);
+		ok = use_at ? core_attach_at(*map, size, at) : core_attach(*map, size, &at);
 		t2 = now_ns();
 		if (!ok && use_at) {
 			/* the address was taken: place it anywhere instead, as rmemu's bench does */
 			t1 = t2 - (t1 - t0);
-			ok = map->attach(size, &at);
+			ok = core_attach(*map, size, &at);
 			t2 = now_ns();
 		}
 		if (!ok) {

@@ -3,6 +3,7 @@
  * Allocator_avl (compiled from a Genode checkout, see Makefile).
  */
 #include "placement_oracle.h"
+#include "core_attach.h"
 
 #include <base/allocator_avl.h>
 #include <util/misc_math.h>
@@ -107,33 +108,16 @@ bool Placement_oracle::add_range(uint64_t base, uint64_t size)
 
 bool Placement_oracle::attach(uint64_t size, uint64_t *at)
 {
-	/* Region_map_component::_attach for a managed dataspace at offset 0 */
-	Align const page { .log2 = 12 };
-	Align align { .log2 = log2(size, page.log2) };
-	if (align.log2 >= sizeof(void *) * 8)
-		align = page;
-
-	bool found = false;
-	for (; !found && align.log2 >= page.log2; align.log2--) {
-		_impl->map.alloc_aligned(size, align).with_result(
-			[&] (Range_allocator::Allocation &a) {
-				a.deallocate = false;
-				*at = addr_t(a.ptr);
-				found = true; },
-			[&] (Alloc_error) { });
-	}
+	addr_t addr = 0;
+	bool found = core_attach(_impl->map, size, &addr);
+	if (found)
+		*at = addr;
 	return found;
 }
 
 bool Placement_oracle::attach_at(uint64_t size, uint64_t addr)
 {
-	bool found = false;
-	_impl->map.alloc_addr(size, addr).with_result(
-		[&] (Range_allocator::Allocation &a) {
-			a.deallocate = false;
-			found = true; },
-		[&] (Alloc_error) { });
-	return found;
+	return core_attach_at(_impl->map, size, addr);
 }
 
 void Placement_oracle::detach(uint64_t addr)
