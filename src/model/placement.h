@@ -115,8 +115,6 @@ typedef struct plc {
 	 * mmap layer's area, never pays for them).
 	 */
 	bool fit_valid;
-	/* where depth cascades end: NULL (core's, whole) but inside tree_insert (placement.c) */
-	struct plc_block *cascade_stop;
 	/* inside tree_remove's relinking: adopt leaves the fit fields to the walk after it */
 	bool fit_deferred;
 	/* core's Slab bookkeeping */
