@@ -790,7 +790,7 @@ fit_excludes(const struct fit_query *q, const plc_block_t *sub)
 }
 
 /* Block::_fits, with align_up, _sum_in_range and the last byte in the word */
-static bool
+static inline bool
 fits(const struct fit_query *q, const plc_block_t *b)
 {
 	uint64_t m = q->word_mask, n = q->size;
