@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include "costs.h"
+#include "model_internal.h"
 
 static void
 quota_is(const rme_model_t *m, uint64_t ram, uint64_t caps)
@@ -201,6 +202,139 @@ START_TEST(ds_slab_is_bounded_by_two_blocks)
 	ck_assert_uint_eq(st.ds_md_caps, 2);
 	rme_model_teardown(m);
 	quota_is(m, 0, 0);
+	rme_model_destroy(m);
+}
+END_TEST
+
+/*
+ * Core's slab walked as slab.cc walks it (Slab::try_alloc, _insert_sb,
+ * _free_curr_sb, _release_backing_store): a ring of blocks, each its count
+ * of free entries. The model finds the same block without the walk
+ * (ds_slab.c's index); this is the walk, to compare with.
+ */
+enum { REF_MAX = 4096, REF_NONE = -1 };
+struct ref_slab {
+	int next[REF_MAX], prev[REF_MAX], avail[REF_MAX];
+	int curr, blocks, total, entries, slots;
+};
+
+static void
+ref_insert(struct ref_slab *r, int i)
+{
+	r->avail[i] = r->entries;
+	if (r->curr == REF_NONE) {
+		r->next[i] = r->prev[i] = i;
+		r->curr = i;
+	} else {
+		r->prev[i] = r->curr;
+		r->next[i] = r->next[r->curr];
+		r->prev[r->next[r->curr]] = i;
+		r->next[r->curr] = i;
+	}
+	r->total += r->entries;
+	r->blocks++;
+}
+
+/* The block the allocation takes; *grew: a block was added for it (its slot). */
+static int
+ref_alloc(struct ref_slab *r, int *grew)
+{
+	int orig;
+
+	*grew = REF_NONE;
+	if (r->curr == REF_NONE)
+		ref_insert(r, r->slots++);
+	if (r->total <= COST_DS_SLAB_GROW_AT) {
+		*grew = r->slots++;
+		ck_assert_int_lt(*grew, REF_MAX);
+		ref_insert(r, *grew);
+	}
+	for (orig = r->curr; r->avail[r->curr] == 0 && r->next[r->curr] != orig;)
+		r->curr = r->next[r->curr];
+	r->avail[r->curr]--;
+	r->total--;
+	return r->curr;
+}
+
+/* Free an entry of block b; returns the number of blocks released. */
+static int
+ref_free(struct ref_slab *r, int b)
+{
+	int released = 0;
+
+	r->avail[b]++;
+	r->total++;
+	r->curr = b;
+	while (r->total > 2 * r->entries && r->blocks > 1 && r->avail[r->curr] == r->entries) {
+		int i = r->curr;
+		r->curr = r->next[i];
+		r->next[r->prev[i]] = r->next[i];
+		r->prev[r->next[i]] = r->prev[i];
+		r->total -= r->avail[i];
+		r->blocks--;
+		released++;
+	}
+	return released;
+}
+
+START_TEST(ds_slab_takes_the_block_core_walks_to)
+{
+	enum { LIVE_MAX = 3000, STEPS = 60000 };
+	static struct ref_slab r;
+	static rme_cap_t caps[LIVE_MAX];
+	static int ref_block[LIVE_MAX];
+	static uint32_t model_of_ref[REF_MAX];
+	rme_model_t *m = tu_model(1ULL << 40, 1ULL << 30);
+	uint64_t seed = 77, compared = 0;
+	unsigned live = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.curr = REF_NONE;
+	r.entries = COST_DS_SLAB_ENTRIES;
+	for (unsigned step = 0; step < STEPS; step++) {
+		uint64_t x = tu_rand(&seed);
+		/* phases that fill and phases that drain, so that runs of full blocks form */
+		bool fill = (step / 5000) % 2 == 0 ? x % 8 < 6 : x % 8 < 2;
+
+		if (live < LIVE_MAX && (fill || live == 0)) {
+			int grew, b;
+			const struct ds *ds;
+
+			ck_assert_ok(rme_ram_alloc(m, 4096, &caps[live]));
+			ds = ds_of(m, caps[live]);
+			b = ref_alloc(&r, &grew);
+			if (step == 0)
+				model_of_ref[0] = ds->slab_block;   /* the embedded block */
+			if (grew != REF_NONE) {
+				/* the new block: the model's is the one the allocation took, if that */
+				if (b == grew)
+					model_of_ref[grew] = ds->slab_block;
+				else
+					model_of_ref[grew] = m->ds_slab.blocks[m->ds_slab.curr].next;
+			}
+			ck_assert_msg(ds->slab_block == model_of_ref[b],
+			              "step %u: the model took block %u, core's walk block %d (model %u)",
+			              step, ds->slab_block, b, model_of_ref[b]);
+			ref_block[live++] = b;
+			compared++;
+		} else {
+			unsigned k = (unsigned)(tu_rand(&seed) % live);
+
+			ck_assert_ok(rme_ram_free(m, caps[k]));
+			ref_free(&r, ref_block[k]);
+			caps[k] = caps[live - 1];
+			ref_block[k] = ref_block[live - 1];
+			live--;
+		}
+		ck_assert_uint_eq(m->ds_slab.num_blocks, (uint64_t)r.blocks);
+		ck_assert_uint_eq(m->ds_slab.total_avail, (uint64_t)r.total);
+		if (step % 997 == 0)
+			tu_check(m);
+	}
+	printf("core's slab: %llu allocations, each in the block core's walk takes\n",
+	       (unsigned long long)compared);
+	ck_assert_uint_gt(compared, 10000);
+	tu_check(m);
 	rme_model_destroy(m);
 }
 END_TEST
@@ -650,6 +784,7 @@ quota_suite(void)
 	tcase_add_test(r7, ds_slab_grows_at_measured_points);
 	tcase_add_test(r7, ds_slab_is_bounded_by_two_blocks);
 	tcase_add_test(r7, ds_slab_growth_without_a_cap_keeps_the_reservation);
+	tcase_add_test(r7, ds_slab_takes_the_block_core_walks_to);
 	tcase_add_test(rm, rm_create_costs_and_destroy_returns);
 	tcase_add_test(rm, metadata_slab_grows_at_core_threshold);
 	tcase_add_test(rm, metadata_of_session_maps_comes_in_upgrade_steps);

@@ -89,15 +89,26 @@ struct rm_session {
  * the PD session, which costs the PD nothing.
  */
 struct ds_slab_block {
-	uint32_t next, prev;        /* the ring */
+	uint32_t next, prev;        /* the ring; a free slot: next is the next free slot */
 	uint32_t avail;             /* free entries */
 	bool in_ring;               /* false: a free slot of blocks[] */
+	/*
+	 * The ring as a treap, in order from the block at its root's far left
+	 * on: where the next block with free entries is, without core's walk
+	 * along the ring (ds_slab.c).
+	 */
+	uint32_t left, right, up;
+	uint32_t prio;
+	uint32_t nonfull;           /* blocks with free entries in this subtree */
 };
 
 struct ds_slab {
 	struct ds_slab_block *blocks;
 	uint32_t nslots;            /* the size of blocks[] */
 	uint32_t curr;              /* the block the next allocation tries first; none before the first */
+	uint32_t root;              /* the treap's */
+	uint32_t free_slots;        /* the first slot not in the ring (slot 0 never is one) */
+	uint32_t prio_state;        /* the treap's priorities, drawn in turn */
 	uint64_t total_avail, num_blocks;
 	uint64_t charged;           /* blocks taken from the PD's quota now */
 	uint64_t lost_ram, lost_caps; /* what failed allocations kept (ds_slab_lose) */
