@@ -526,10 +526,10 @@ link_child(plc_block_t *n, plc_block_t *child, int side)
  * all of which the insert's way back recomputes from their children
  * afterwards), what lasts is that each node it moves ends with the depth,
  * max_avail and fit field of its new children, computed bottom-up; n's fit
- * field is left as it was, for the way back's merge. So the links are set, and the moved nodes
- * refreshed, without the general adopts (a rotation took about 580
- * instructions, in a third of the inserts). The same steps and tests as
- * rotate_subtree decide what moves.
+ * field is left as it was, for the way back's merge. So the links are set
+ * and the moved nodes refreshed, without the general adopts (a rotation
+ * took about 580 instructions, in a third of the inserts). The same steps
+ * and tests as rotate_subtree decide what moves.
  */
 static void
 rotate_for_insert(plc_t *p, plc_block_t *n, plc_block_t *node, int side)
@@ -572,7 +572,6 @@ tree_insert(plc_t *p, plc_block_t *root, plc_block_t *node)
 	const uint64_t addr = node->addr;
 	/* whether n's fit field may still lack node's: see the way back below */
 	bool fit_merge = p->fit_valid;
-
 	const uint64_t node_fit = fit_merge ? fit_own(node) : 0;
 	unsigned d = 0;
 
