@@ -234,8 +234,9 @@ take_place(mm_registry_t *r, mm_piece_t *old, mm_piece_t *s)
 	old->parent = old->child[0] = old->child[1] = NULL;
 }
 
-void
-mm_reg_remove(mm_registry_t *r, mm_piece_t *s)
+/* Take s out of the tree (only mm_reg_replace_run does, for the olds it has no news for). */
+static void
+reg_remove(mm_registry_t *r, mm_piece_t *s)
 {
 	mm_piece_t *succ = mm_reg_next(s), *fix;
 
@@ -286,7 +287,7 @@ mm_reg_replace_run(mm_registry_t *r, mm_piece_t *olds, mm_piece_t *news, mm_piec
 		n = n->link;
 	}
 	for (; o; o = o->link)
-		mm_reg_remove(r, o);
+		reg_remove(r, o);
 	if (olds && news)
 		prev_end = olds->start - olds->gap;
 	/* Node for node: the tree keeps its shape, only the gaps change. */

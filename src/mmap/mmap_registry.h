@@ -102,7 +102,6 @@ typedef struct mm_registry {
 
 void mm_reg_init(mm_registry_t *r, uint64_t base, uint64_t end);
 
-void mm_reg_remove(mm_registry_t *r, mm_piece_t *s);
 /*
  * Put the pieces of news in the place of the pieces of olds (both linked
  * by 'link' in address order, either may be empty): olds is a run of
